@@ -1,0 +1,299 @@
+//! The session cache (SPEC §2): one JSON file per credential in a 0700
+//! directory, 0600 files written atomically, and a lock per entry so that
+//! concurrent runs that need the same expired session make one STS call.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::context::Env;
+use crate::creds::Credentials;
+
+pub const ENTRY_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// GetSessionToken with an MFA code.
+    MfaSession,
+    /// GetSessionToken without MFA (a profile without `mfa_serial`).
+    Session,
+    /// AssumeRole.
+    Role,
+}
+
+impl EntryKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            EntryKind::MfaSession => "mfa-session",
+            EntryKind::Session => "session",
+            EntryKind::Role => "role",
+        }
+    }
+}
+
+/// One cached credential, with what it is for, so that `mfa status` can
+/// describe it without the config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub version: u32,
+    pub kind: EntryKind,
+    /// The profile whose run created the entry.
+    pub profile: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_serial: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    pub credentials: Credentials,
+}
+
+/// Names an entry. Built from what identifies the credential (the root
+/// access key id and the serial, or the parent entry and the role); the
+/// file name is a hash of that, so no identifier shows in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub kind: EntryKind,
+    pub id: String,
+}
+
+impl Key {
+    pub fn new(kind: EntryKind, parts: &[&str]) -> Key {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            // Length-prefixed, so that ("ab","c") and ("a","bc") differ.
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let digest = hasher.finalize();
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        Key {
+            kind,
+            id: format!("{}-{hex}", kind.prefix()),
+        }
+    }
+}
+
+pub struct Cache {
+    pub dir: PathBuf,
+}
+
+/// Holds an entry's lock until dropped.
+pub struct Lock {
+    _file: Option<File>,
+}
+
+impl Cache {
+    /// `MFA_CACHE_DIR`, else `$XDG_CACHE_HOME/mfa`, else `~/.cache/mfa`.
+    pub fn from_env(env: &Env) -> Cache {
+        let dir = env
+            .path_var("MFA_CACHE_DIR")
+            .or_else(|| env.path_var("XDG_CACHE_HOME").map(|p| p.join("mfa")))
+            .unwrap_or_else(|| env.home().join(".cache").join("mfa"));
+        Cache { dir }
+    }
+
+    fn path(&self, key: &Key) -> PathBuf {
+        self.dir.join(format!("{}.json", key.id))
+    }
+
+    /// The entry, if there is a usable one. A damaged entry, or one that
+    /// others could read, is passed over with a warning and later replaced.
+    pub fn read(&self, key: &Key) -> Option<Entry> {
+        read_entry(&self.path(key))
+    }
+
+    fn ensure_dir(&self) -> io::Result<()> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+    }
+
+    /// Waits for the entry's lock. Without a usable cache directory the run
+    /// goes on unlocked, with a warning: credentials matter more than the cache.
+    pub fn lock(&self, key: &Key) -> Lock {
+        let attempt = || -> io::Result<File> {
+            self.ensure_dir()?;
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(self.dir.join(format!("{}.lock", key.id)))?;
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(fs::TryLockError::WouldBlock) => {
+                    eprintln!("mfa: waiting for another mfa run that is getting the same session…");
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(e),
+            }
+            file.lock()?;
+            Ok(file)
+        };
+        match attempt() {
+            Ok(file) => Lock { _file: Some(file) },
+            Err(e) => {
+                eprintln!(
+                    "mfa: warning: cannot lock the session cache in {}: {e}",
+                    crate::paths::display(&self.dir)
+                );
+                Lock { _file: None }
+            }
+        }
+    }
+
+    /// Stores an entry atomically (temporary file, fsync, rename). A cache
+    /// that cannot be written is a warning, not a failure.
+    pub fn write(&self, key: &Key, entry: &Entry) {
+        if let Err(e) = self.try_write(key, entry) {
+            eprintln!(
+                "mfa: warning: cannot save the session in {}: {e}; the next run will need a new one",
+                crate::paths::display(&self.dir)
+            );
+        }
+    }
+
+    fn try_write(&self, key: &Key, entry: &Entry) -> io::Result<()> {
+        self.ensure_dir()?;
+        let json = serde_json::to_vec_pretty(entry).map_err(io::Error::other)?;
+        // tempfile creates the file 0600 in the same directory, so the
+        // rename is atomic and the secret is never readable by others.
+        let mut temp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .suffix(".json")
+            .tempfile_in(&self.dir)?;
+        temp.write_all(&json)?;
+        temp.as_file().sync_all()?;
+        temp.persist(self.path(key)).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    pub fn remove(&self, key: &Key) -> io::Result<bool> {
+        match fs::remove_file(self.path(key)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every entry file, with what could be read of it.
+    pub fn entries(&self) -> Vec<(PathBuf, Option<Entry>)> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| !n.starts_with('.'))
+            })
+            .collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|p| {
+                let entry = read_entry(&p);
+                (p, entry)
+            })
+            .collect()
+    }
+}
+
+fn read_entry(path: &Path) -> Option<Entry> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            eprintln!("mfa: warning: cannot read {}: {e}", crate::paths::display(path));
+            return None;
+        }
+    };
+    let mode = file.metadata().map(|m| m.mode()).unwrap_or(0);
+    if mode & 0o077 != 0 {
+        eprintln!(
+            "mfa: warning: ignoring {}: it is readable by others (mode {:o}); a new session replaces it",
+            crate::paths::display(path),
+            mode & 0o777
+        );
+        return None;
+    }
+    let mut text = String::new();
+    let parsed = file
+        .read_to_string(&mut text)
+        .ok()
+        .and_then(|_| serde_json::from_str::<Entry>(&text).ok())
+        .filter(|e| e.version == ENTRY_VERSION);
+    if parsed.is_none() {
+        eprintln!(
+            "mfa: warning: ignoring the damaged cache entry {}; a new session replaces it",
+            crate::paths::display(path)
+        );
+    }
+    parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(expiration: i64) -> Entry {
+        Entry {
+            version: ENTRY_VERSION,
+            kind: EntryKind::MfaSession,
+            profile: "p".into(),
+            mfa_serial: Some("arn:aws:iam::1:mfa/u".into()),
+            role_arn: None,
+            credentials: Credentials {
+                access_key_id: "ASIA1".into(),
+                secret_access_key: "s".into(),
+                session_token: Some("t".into()),
+                expiration: Some(expiration),
+            },
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_with_private_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: dir.path().join("mfa"),
+        };
+        let key = Key::new(EntryKind::MfaSession, &["AKIA", "serial"]);
+        assert_eq!(cache.read(&key), None);
+        cache.write(&key, &entry(2_000_000_000));
+        assert_eq!(cache.read(&key), Some(entry(2_000_000_000)));
+        let dir_mode = fs::metadata(&cache.dir).unwrap().mode() & 0o777;
+        let file_mode = fs::metadata(cache.path(&key)).unwrap().mode() & 0o777;
+        assert_eq!((dir_mode, file_mode), (0o700, 0o600));
+        assert_eq!(cache.entries().len(), 1);
+    }
+
+    #[test]
+    fn damaged_or_exposed_entries_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: dir.path().to_path_buf(),
+        };
+        let key = Key::new(EntryKind::Role, &["x"]);
+        cache.write(&key, &entry(1));
+        fs::write(cache.path(&key), "{not json").unwrap();
+        assert_eq!(cache.read(&key), None);
+        cache.write(&key, &entry(1));
+        fs::set_permissions(cache.path(&key), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        assert_eq!(cache.read(&key), None);
+    }
+
+    #[test]
+    fn keys_differ_by_every_part_and_hide_them() {
+        let a = Key::new(EntryKind::Role, &["ab", "c"]);
+        let b = Key::new(EntryKind::Role, &["a", "bc"]);
+        assert_ne!(a, b);
+        assert!(a.id.starts_with("role-") && !a.id.contains("ab"));
+    }
+}

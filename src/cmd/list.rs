@@ -1,0 +1,82 @@
+//! `mfa list`: every profile, with its kind and cached session.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cache::Cache;
+use crate::cli::JsonArgs;
+use crate::config::Profiles;
+use crate::context::{Clock, Env, SystemClock};
+use crate::creds::{human_duration, rfc3339};
+use crate::resolve::{self, Overrides};
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Row {
+    pub name: String,
+    pub kind: &'static str,
+    pub mfa_serial: Option<String>,
+    pub role_arn: Option<String>,
+    pub source_profile: Option<String>,
+    pub region: Option<String>,
+    /// When the cached session this profile would use expires (absent
+    /// when there is none, or it has expired).
+    pub session_expires_at: Option<String>,
+    #[serde(skip)]
+    pub seconds_left: Option<i64>,
+}
+
+pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
+    profiles
+        .list
+        .iter()
+        .map(|profile| {
+            let chain = resolve::resolve(profiles, &profile.name, &Overrides::default()).ok();
+            let expiration = chain
+                .as_ref()
+                .and_then(crate::session::final_key)
+                .and_then(|key| cache.read(&key))
+                .and_then(|entry| entry.credentials.expiration)
+                .filter(|e| *e > now);
+            let own = |key: &str| profile.get_nonempty(key).map(str::to_string);
+            Row {
+                name: profile.name.clone(),
+                kind: resolve::kind(profiles, profile),
+                mfa_serial: chain
+                    .as_ref()
+                    .and_then(|c| c.mfa_serial.clone())
+                    .or_else(|| own("mfa_serial")),
+                role_arn: own("role_arn"),
+                source_profile: own("source_profile"),
+                region: own("region"),
+                session_expires_at: expiration.map(rfc3339),
+                seconds_left: expiration.map(|e| e - now),
+            }
+        })
+        .collect()
+}
+
+pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
+    let files = crate::config::load(env)?;
+    let rows = rows(&files.profiles(), &Cache::from_env(env), SystemClock.now());
+    if args.json {
+        return crate::output::print_json(&rows);
+    }
+    let dash = || "-".to_string();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.kind.to_string(),
+                r.mfa_serial.clone().unwrap_or_else(dash),
+                r.role_arn.clone().unwrap_or_else(dash),
+                r.region.clone().unwrap_or_else(dash),
+                r.seconds_left.map(human_duration).unwrap_or_else(dash),
+            ]
+        })
+        .collect();
+    crate::output::print(&crate::output::table(
+        &["PROFILE", "KIND", "MFA", "ROLE", "REGION", "SESSION"],
+        &cells,
+    ))
+}

@@ -1,0 +1,80 @@
+//! One file per subcommand; this module dispatches and holds what several
+//! of them share: getting a session for a profile.
+
+mod clear;
+mod credential_process;
+pub mod env;
+mod exec;
+mod list;
+mod roles;
+mod shell;
+mod show;
+mod status;
+
+use anyhow::Result;
+
+use crate::cache::Cache;
+use crate::cli::{Command, SessionArgs};
+use crate::code::Codes;
+use crate::context::{Env, SystemClock};
+use crate::creds::Credentials;
+use crate::resolve::{self, Overrides};
+use crate::session::Engine;
+use crate::sts::SdkSts;
+
+pub fn run(command: Command, env: &Env) -> Result<()> {
+    match command {
+        Command::Env(args) => env::run(args, env),
+        Command::Exec(args) => exec::run(args, env),
+        Command::Shell(args) => shell::run(args, env),
+        Command::CredentialProcess(args) => credential_process::run(args, env),
+        Command::List(args) => list::run(args, env),
+        Command::Show(args) => show::run(args, env),
+        Command::Roles(args) => roles::run(args, env),
+        Command::Status(args) => status::run(args, env),
+        Command::Clear(args) => clear::run(args, env),
+    }
+}
+
+/// A profile's session, ready to hand out.
+pub struct Session {
+    pub profile: String,
+    pub region: Option<String>,
+    pub credentials: Credentials,
+}
+
+/// Default for `MFA_MIN_TTL`: a cached credential with less left is renewed.
+pub const DEFAULT_MIN_TTL: i64 = 300;
+
+/// Reads the profiles, resolves the chain, and gets its credentials from
+/// the cache or STS.
+pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> Result<Session> {
+    let files = crate::config::load(env)?;
+    let profiles = files.profiles();
+    let name = resolve::select_profile(profile, env);
+    let overrides = Overrides {
+        role_arn: args.role_arn.clone(),
+        duration: args.duration,
+    };
+    let chain = resolve::resolve(&profiles, &name, &overrides)?;
+    let cache = Cache::from_env(env);
+    let sts = SdkSts::new(&name, chain.region.as_deref());
+    let mut codes = Codes {
+        token: args.token.clone(),
+    };
+    let mut engine = Engine {
+        cache: &cache,
+        sts: &sts,
+        codes: &mut codes,
+        clock: &SystemClock,
+        min_ttl: env.seconds("MFA_MIN_TTL", DEFAULT_MIN_TTL)?,
+        refresh: args.refresh,
+        local_user: env.get("USER").map(str::to_string),
+    };
+    let credentials = engine.credentials(&chain)?;
+    Ok(Session {
+        profile: name,
+        region: chain.region,
+        credentials,
+    })
+}

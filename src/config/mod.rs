@@ -1,0 +1,74 @@
+//! The AWS profile files: where they are, how they read, what they hold.
+
+pub mod document;
+pub mod profiles;
+
+use std::path::PathBuf;
+
+use crate::context::Env;
+use crate::error::UsageError;
+pub use document::{Document, FileKind};
+pub use profiles::{Profile, Profiles};
+
+/// The two files, as found on disk (either may be missing).
+#[derive(Debug, Clone)]
+pub struct Files {
+    pub config_path: PathBuf,
+    pub credentials_path: PathBuf,
+    pub config: Option<Document>,
+    pub credentials: Option<Document>,
+}
+
+impl Files {
+    pub fn profiles(&self) -> Profiles {
+        Profiles::from_documents(self.config.as_ref(), self.credentials.as_ref())
+    }
+}
+
+pub fn config_path(env: &Env) -> PathBuf {
+    env.path_var("AWS_CONFIG_FILE")
+        .unwrap_or_else(|| env.home().join(".aws").join("config"))
+}
+
+pub fn credentials_path(env: &Env) -> PathBuf {
+    env.path_var("AWS_SHARED_CREDENTIALS_FILE")
+        .unwrap_or_else(|| env.home().join(".aws").join("credentials"))
+}
+
+/// Reads and parses both files. A missing file is no error; an unreadable
+/// or malformed one is, naming the file (and line).
+pub fn load(env: &Env) -> Result<Files, UsageError> {
+    let config_path = config_path(env);
+    let credentials_path = credentials_path(env);
+    let config = read_document(&config_path, FileKind::Config)?;
+    let credentials = read_document(&credentials_path, FileKind::Credentials)?;
+    Ok(Files {
+        config_path,
+        credentials_path,
+        config,
+        credentials,
+    })
+}
+
+fn read_document(path: &std::path::Path, kind: FileKind) -> Result<Option<Document>, UsageError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(UsageError::new(format!(
+                "cannot read {}: {e}",
+                crate::paths::display(path)
+            )));
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        UsageError::new(format!(
+            "{} is not UTF-8 text (invalid byte at offset {})",
+            crate::paths::display(path),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    document::parse(&text, path, kind)
+        .map(Some)
+        .map_err(|e| UsageError::new(e.to_string()))
+}

@@ -1,0 +1,355 @@
+//! From a profile name to a plan: which keys to start from, which MFA
+//! device guards them, which roles to assume on the way (SPEC §2). Pure:
+//! it reads profiles and calls nothing.
+
+use crate::config::{Profile, Profiles};
+use crate::creds::Credentials;
+use crate::error::UsageError;
+
+/// GetSessionToken's default and limits for an IAM user.
+pub const DEFAULT_SESSION_SECONDS: i64 = 43_200;
+pub const SESSION_SECONDS: (i64, i64) = (900, 129_600);
+/// AssumeRole's default and limits.
+pub const DEFAULT_ROLE_SECONDS: i64 = 3_600;
+pub const ROLE_SECONDS: (i64, i64) = (900, 43_200);
+
+/// Where the chain starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Root {
+    /// Keys from the files: long-term, or already temporary (with a token).
+    Keys {
+        profile: String,
+        credentials: Credentials,
+    },
+    /// Keys printed by a `credential_process` command.
+    Process { profile: String, command: String },
+}
+
+impl Root {
+    pub fn profile(&self) -> &str {
+        match self {
+            Root::Keys { profile, .. } | Root::Process { profile, .. } => profile,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleStep {
+    /// The profile that names this role (`None` for `--role-arn`).
+    pub profile: Option<String>,
+    pub role_arn: String,
+    /// `role_session_name` as configured; `None` picks one (see `session_name`).
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    pub duration: i64,
+}
+
+/// Everything needed to get the chosen profile's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    pub profile: String,
+    pub root: Root,
+    /// The nearest `mfa_serial` on the chain, starting at the chosen profile.
+    pub mfa_serial: Option<String>,
+    /// The nearest `mfa_process`, likewise.
+    pub mfa_process: Option<String>,
+    /// GetSessionToken's duration (`mfa_session_duration`, or `--duration`
+    /// when no role follows).
+    pub session_duration: i64,
+    /// Roles in the order they are assumed: the one nearest the root first.
+    pub roles: Vec<RoleStep>,
+    pub region: Option<String>,
+}
+
+/// What the command line adds to a profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub role_arn: Option<String>,
+    pub duration: Option<i64>,
+}
+
+/// The profile to use: the argument, else `AWS_PROFILE`, else `default`.
+pub fn select_profile(argument: Option<&str>, env: &crate::context::Env) -> String {
+    argument
+        .or_else(|| env.get("AWS_PROFILE"))
+        .unwrap_or("default")
+        .to_string()
+}
+
+pub fn unknown_profile(profiles: &Profiles, name: &str) -> UsageError {
+    let suggestions = profiles.suggestions(name);
+    let mut message = format!("no profile named `{name}` in the AWS config or credentials file");
+    if !suggestions.is_empty() {
+        let list: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+        message.push_str(&format!("; did you mean {}?", list.join(" or ")));
+    } else if profiles.list.is_empty() {
+        message.push_str(" (no profiles at all: see `mfa list`)");
+    }
+    UsageError::new(message)
+}
+
+fn parse_seconds(profile: &Profile, key: &str) -> Result<Option<i64>, UsageError> {
+    match profile.get_nonempty(key) {
+        None => Ok(None),
+        Some(text) => text.trim().parse::<i64>().map(Some).map_err(|_| {
+            UsageError::new(format!(
+                "profile `{}`: {key} must be a whole number of seconds, not `{text}`",
+                profile.name
+            ))
+        }),
+    }
+}
+
+pub fn check_duration(what: &str, seconds: i64, (min, max): (i64, i64)) -> Result<(), UsageError> {
+    if (min..=max).contains(&seconds) {
+        Ok(())
+    } else {
+        Err(UsageError::new(format!(
+            "{what} of {seconds} seconds cannot be used: AWS allows {min} to {max} seconds"
+        )))
+    }
+}
+
+/// Static keys of a profile, if it has any. Half a pair is an error.
+fn static_keys(profile: &Profile) -> Result<Option<Credentials>, UsageError> {
+    let id = profile.get_nonempty("aws_access_key_id");
+    let secret = profile.get_nonempty("aws_secret_access_key");
+    match (id, secret) {
+        (Some(id), Some(secret)) => Ok(Some(Credentials {
+            access_key_id: id.to_string(),
+            secret_access_key: secret.to_string(),
+            session_token: profile
+                .get_nonempty("aws_session_token")
+                .or_else(|| profile.get_nonempty("aws_security_token"))
+                .map(str::to_string),
+            expiration: None,
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(UsageError::new(format!(
+            "profile `{}` has aws_access_key_id but no aws_secret_access_key",
+            profile.name
+        ))),
+        (None, Some(_)) => Err(UsageError::new(format!(
+            "profile `{}` has aws_secret_access_key but no aws_access_key_id",
+            profile.name
+        ))),
+    }
+}
+
+fn role_step(profile: &Profile, role_arn: &str) -> Result<RoleStep, UsageError> {
+    let duration = parse_seconds(profile, "duration_seconds")?.unwrap_or(DEFAULT_ROLE_SECONDS);
+    check_duration(
+        &format!("profile `{}`: duration_seconds", profile.name),
+        duration,
+        ROLE_SECONDS,
+    )?;
+    Ok(RoleStep {
+        profile: Some(profile.name.clone()),
+        role_arn: role_arn.to_string(),
+        session_name: profile.get_nonempty("role_session_name").map(str::to_string),
+        external_id: profile.get_nonempty("external_id").map(str::to_string),
+        duration,
+    })
+}
+
+pub fn resolve(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain, UsageError> {
+    let chosen = profiles
+        .get(name)
+        .ok_or_else(|| unknown_profile(profiles, name))?;
+    let mut visited: Vec<&str> = Vec::new();
+    let mut roles_top_down: Vec<RoleStep> = Vec::new();
+    let mut mfa_serial: Option<String> = None;
+    let mut mfa_process: Option<String> = None;
+    let mut session_duration: Option<i64> = None;
+    let mut current = chosen;
+    let root = loop {
+        visited.push(&current.name);
+        if mfa_serial.is_none() {
+            mfa_serial = current.get_nonempty("mfa_serial").map(str::to_string);
+        }
+        if mfa_process.is_none() {
+            mfa_process = current.get_nonempty("mfa_process").map(str::to_string);
+        }
+        if session_duration.is_none() {
+            session_duration = parse_seconds(current, "mfa_session_duration")?;
+        }
+        let first = visited.len() == 1;
+        let keys = static_keys(current)?;
+        // In a source profile, static keys win over a role (as botocore and
+        // the Rust SDK read it); in the chosen profile, the role wins.
+        let role_arn = current.get_nonempty("role_arn").filter(|_| first || keys.is_none());
+        if let Some(role_arn) = role_arn {
+            roles_top_down.push(role_step(current, role_arn)?);
+            let Some(source) = current.get_nonempty("source_profile") else {
+                return Err(no_role_source(current));
+            };
+            if source == current.name {
+                // A role profile may name itself as the source of its keys.
+                match keys {
+                    Some(credentials) => {
+                        break Root::Keys {
+                            profile: current.name.clone(),
+                            credentials,
+                        };
+                    }
+                    None => {
+                        return Err(UsageError::new(format!(
+                            "profile `{}` names itself as source_profile but holds no keys",
+                            current.name
+                        )));
+                    }
+                }
+            }
+            if visited.contains(&source) {
+                let mut cycle: Vec<&str> = visited.clone();
+                cycle.push(source);
+                return Err(UsageError::new(format!(
+                    "source_profile loop: {}",
+                    cycle.join(" -> ")
+                )));
+            }
+            current = profiles.get(source).ok_or_else(|| {
+                let mut e = unknown_profile(profiles, source);
+                e.0 = format!(
+                    "profile `{}` has source_profile = {source}, but {}",
+                    current.name, e.0
+                );
+                e
+            })?;
+            continue;
+        }
+        if let Some(credentials) = keys {
+            break Root::Keys {
+                profile: current.name.clone(),
+                credentials,
+            };
+        }
+        if let Some(command) = current.get_nonempty("credential_process") {
+            break Root::Process {
+                profile: current.name.clone(),
+                command: command.to_string(),
+            };
+        }
+        return Err(no_credentials(current, &visited));
+    };
+
+    let mut roles: Vec<RoleStep> = roles_top_down.into_iter().rev().collect();
+    if let Some(role_arn) = &overrides.role_arn {
+        if role_arn.trim().is_empty() {
+            return Err(UsageError::new("--role-arn needs a role ARN"));
+        }
+        roles.push(RoleStep {
+            profile: None,
+            role_arn: role_arn.clone(),
+            session_name: None,
+            external_id: None,
+            duration: DEFAULT_ROLE_SECONDS,
+        });
+    }
+    let mut session_duration = session_duration.unwrap_or(DEFAULT_SESSION_SECONDS);
+    match (overrides.duration, roles.last_mut()) {
+        (Some(seconds), Some(last)) => {
+            check_duration("--duration for a role", seconds, ROLE_SECONDS)?;
+            last.duration = seconds;
+        }
+        (Some(seconds), None) => {
+            check_duration("--duration for a session", seconds, SESSION_SECONDS)?;
+            session_duration = seconds;
+        }
+        (None, _) => check_duration(
+            &format!("profile `{name}`: mfa_session_duration"),
+            session_duration,
+            SESSION_SECONDS,
+        )?,
+    }
+    Ok(Chain {
+        profile: name.to_string(),
+        root,
+        mfa_serial,
+        mfa_process,
+        session_duration,
+        roles,
+        region: chosen.get_nonempty("region").map(str::to_string),
+    })
+}
+
+fn no_role_source(profile: &Profile) -> UsageError {
+    let hint = if profile.get_nonempty("credential_source").is_some() {
+        "credential_source (instance or container credentials) is not supported by mfa; name a source_profile with keys"
+    } else if profile.get_nonempty("web_identity_token_file").is_some() {
+        "web identity roles need no MFA and are not supported by mfa"
+    } else {
+        "add source_profile = NAME, the profile whose keys assume the role"
+    };
+    UsageError::new(format!(
+        "profile `{}` has a role_arn but no source_profile: {hint}",
+        profile.name
+    ))
+}
+
+fn no_credentials(profile: &Profile, visited: &[&str]) -> UsageError {
+    let via = if visited.len() > 1 {
+        format!(" (reached from {})", visited[..visited.len() - 1].join(" -> "))
+    } else {
+        String::new()
+    };
+    let sso = profile.get_nonempty("sso_start_url").is_some() || profile.get_nonempty("sso_session").is_some();
+    let hint = if sso {
+        "it is an SSO profile; SSO sign-in does its own MFA (`aws sso login`)"
+    } else {
+        "add aws_access_key_id and aws_secret_access_key to the credentials file, or role_arn with source_profile, or credential_process"
+    };
+    UsageError::new(format!(
+        "profile `{}`{via} has no credentials: {hint}",
+        profile.name
+    ))
+}
+
+/// The kind of a profile, as `mfa list` shows it (SPEC §3).
+pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
+    let has = |k: &str| profile.get_nonempty(k).is_some();
+    if has("sso_start_url") || has("sso_session") {
+        return "sso";
+    }
+    if has("role_arn") {
+        let mfa = match resolve(profiles, &profile.name, &Overrides::default()) {
+            Ok(chain) => chain.mfa_serial.is_some(),
+            Err(_) => has("mfa_serial"),
+        };
+        return if mfa { "mfa-role" } else { "role" };
+    }
+    if has("aws_access_key_id") {
+        if has("aws_session_token") || has("aws_security_token") {
+            return "session";
+        }
+        return if has("mfa_serial") { "mfa-user" } else { "user" };
+    }
+    if has("credential_process") {
+        return "process";
+    }
+    "other"
+}
+
+/// The RoleSessionName for a step without `role_session_name`: `mfa-` and
+/// the IAM user name from the MFA serial, else the local user name, else the
+/// time. Only the characters AWS allows, at most 64.
+pub fn session_name(step: &RoleStep, mfa_serial: Option<&str>, local_user: Option<&str>, now: i64) -> String {
+    if let Some(name) = &step.session_name {
+        return name.clone();
+    }
+    let user = mfa_serial
+        .and_then(|serial| serial.rsplit_once(":mfa/").map(|(_, device)| device))
+        .map(|device| device.rsplit('/').next().unwrap_or(device))
+        .or(local_user)
+        .map(|u| {
+            u.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
+                .collect::<String>()
+        })
+        .filter(|u| !u.is_empty());
+    let name = match user {
+        Some(user) => format!("mfa-{user}"),
+        None => format!("mfa-{now}"),
+    };
+    name.chars().take(64).collect()
+}

@@ -1,0 +1,283 @@
+//! The engine: runs a resolved chain against the cache and STS (SPEC §2).
+//!
+//! One MFA session (GetSessionToken) per root key and serial, cached; roles
+//! assumed from it without a code, each cached; every cache miss taken under
+//! the entry's lock and checked again, so that concurrent runs make one call.
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::cache::{Cache, Entry, EntryKind, Key, ENTRY_VERSION};
+use crate::code::{CodeRequest, CodeSource, say_rejected};
+use crate::context::Clock;
+use crate::creds::Credentials;
+use crate::resolve::{Chain, Root, session_name};
+use crate::sts::{AssumeRoleRequest, Sts, StsError};
+
+/// How many codes an interactive run may try before it gives up.
+pub const CODE_TRIES: u32 = 3;
+
+pub struct Engine<'a> {
+    pub cache: &'a Cache,
+    pub sts: &'a dyn Sts,
+    pub codes: &'a mut dyn CodeSource,
+    pub clock: &'a dyn Clock,
+    /// A cached credential is used while more than this many seconds remain.
+    pub min_ttl: i64,
+    /// Replace the final credential even when the cached one is fresh.
+    pub refresh: bool,
+    pub local_user: Option<String>,
+}
+
+/// The identity of the chain's root, for cache keys: the access key id, or
+/// the `credential_process` command (so a cache hit need not run it).
+fn root_identity(root: &Root) -> String {
+    match root {
+        Root::Keys { credentials, .. } => format!("keys:{}", credentials.access_key_id),
+        Root::Process { command, .. } => format!("process:{command}"),
+    }
+}
+
+/// The key of the session made from the root keys.
+pub fn base_key(chain: &Chain) -> Key {
+    let kind = if chain.mfa_serial.is_some() {
+        EntryKind::MfaSession
+    } else {
+        EntryKind::Session
+    };
+    Key::new(kind, &[&root_identity(&chain.root), chain.mfa_serial.as_deref().unwrap_or("")])
+}
+
+/// The key of the `index`th role of the chain.
+pub fn role_key(chain: &Chain, index: usize) -> Key {
+    let parent = if index == 0 {
+        base_key(chain)
+    } else {
+        role_key(chain, index - 1)
+    };
+    let step = &chain.roles[index];
+    Key::new(
+        EntryKind::Role,
+        &[
+            &parent.id,
+            &step.role_arn,
+            // A generated session name is not part of the key: it may hold the time.
+            step.session_name.as_deref().unwrap_or(""),
+            step.external_id.as_deref().unwrap_or(""),
+        ],
+    )
+}
+
+/// The key of the credential the chain ends in, or `None` when the chain
+/// hands out root credentials that are already temporary (nothing cached).
+pub fn final_key(chain: &Chain) -> Option<Key> {
+    if !chain.roles.is_empty() {
+        return Some(role_key(chain, chain.roles.len() - 1));
+    }
+    match &chain.root {
+        Root::Keys { credentials, .. } if !credentials.is_long_term() => None,
+        _ => Some(base_key(chain)),
+    }
+}
+
+impl Engine<'_> {
+    /// The chain's final credentials.
+    pub fn credentials(&mut self, chain: &Chain) -> Result<Credentials> {
+        if chain.roles.is_empty() {
+            Ok(self.base(chain, self.refresh)?.0)
+        } else {
+            self.role(chain, chain.roles.len() - 1, self.refresh)
+        }
+    }
+
+    fn fresh(&self, key: &Key) -> Option<Credentials> {
+        self.cache
+            .read(key)
+            .filter(|e| e.credentials.is_fresh(self.clock.now(), self.min_ttl))
+            .map(|e| e.credentials)
+    }
+
+    /// Credentials to assume the first role with, and whether that call
+    /// still needs the code (root keys that are already temporary cannot
+    /// call GetSessionToken: the code goes to the first AssumeRole).
+    fn base(&mut self, chain: &Chain, force: bool) -> Result<(Credentials, bool)> {
+        let needs_code = chain.mfa_serial.is_some();
+        if let Root::Keys { credentials, .. } = &chain.root
+            && !credentials.is_long_term()
+        {
+            return Ok((credentials.clone(), needs_code));
+        }
+        let key = base_key(chain);
+        if !force && let Some(credentials) = self.fresh(&key) {
+            return Ok((credentials, false));
+        }
+        let _lock = self.cache.lock(&key);
+        if !force && let Some(credentials) = self.fresh(&key) {
+            return Ok((credentials, false));
+        }
+        let root = match &chain.root {
+            Root::Keys { credentials, .. } => credentials.clone(),
+            Root::Process { profile, command } => run_credential_process(profile, command)?,
+        };
+        if !root.is_long_term() {
+            return Ok((root, needs_code));
+        }
+        let duration = chain.session_duration;
+        let credentials = match chain.mfa_serial.as_deref() {
+            Some(serial) => self.with_code(chain, serial, |sts, code| {
+                sts.get_session_token(&root, Some(serial), Some(code), duration)
+            })?,
+            None => self
+                .sts
+                .get_session_token(&root, None, None, duration)
+                .map_err(|e| sts_error(e, "GetSessionToken", chain.root.profile()))?,
+        };
+        self.cache.write(
+            &key,
+            &Entry {
+                version: ENTRY_VERSION,
+                kind: key.kind,
+                profile: chain.root.profile().to_string(),
+                mfa_serial: chain.mfa_serial.clone(),
+                role_arn: None,
+                credentials: credentials.clone(),
+            },
+        );
+        Ok((credentials, false))
+    }
+
+    fn role(&mut self, chain: &Chain, index: usize, force: bool) -> Result<Credentials> {
+        let key = role_key(chain, index);
+        if !force && let Some(credentials) = self.fresh(&key) {
+            return Ok(credentials);
+        }
+        let _lock = self.cache.lock(&key);
+        if !force && let Some(credentials) = self.fresh(&key) {
+            return Ok(credentials);
+        }
+        let (parent, needs_code) = if index == 0 {
+            self.base(chain, false)?
+        } else {
+            (self.role(chain, index - 1, false)?, false)
+        };
+        let step = &chain.roles[index];
+        let profile = step.profile.as_deref().unwrap_or(&chain.profile);
+        let mut request = AssumeRoleRequest {
+            role_arn: step.role_arn.clone(),
+            session_name: session_name(
+                step,
+                chain.mfa_serial.as_deref(),
+                self.local_user.as_deref(),
+                self.clock.now(),
+            ),
+            external_id: step.external_id.clone(),
+            duration: step.duration,
+            serial: None,
+            code: None,
+        };
+        let credentials = match chain.mfa_serial.as_deref() {
+            Some(serial) if needs_code => {
+                request.serial = Some(serial.to_string());
+                self.with_code(chain, serial, |sts, code| {
+                    let mut request = request.clone();
+                    request.code = Some(code.to_string());
+                    sts.assume_role(&parent, &request)
+                })?
+            }
+            _ => self
+                .sts
+                .assume_role(&parent, &request)
+                .map_err(|e| sts_error(e, &format!("AssumeRole {}", step.role_arn), profile))?,
+        };
+        self.cache.write(
+            &key,
+            &Entry {
+                version: ENTRY_VERSION,
+                kind: EntryKind::Role,
+                profile: profile.to_string(),
+                mfa_serial: chain.mfa_serial.clone(),
+                role_arn: Some(step.role_arn.clone()),
+                credentials: credentials.clone(),
+            },
+        );
+        Ok(credentials)
+    }
+
+    /// Gets a code and makes the call; when STS rejects the code, an
+    /// interactive run asks again, three tries in all.
+    fn with_code<T>(
+        &mut self,
+        chain: &Chain,
+        serial: &str,
+        mut call: impl FnMut(&dyn Sts, &str) -> Result<T, StsError>,
+    ) -> Result<T> {
+        let mut attempt = 1;
+        loop {
+            let request = CodeRequest {
+                serial,
+                profile: &chain.profile,
+                mfa_process: chain.mfa_process.as_deref(),
+                attempt,
+            };
+            let code = self.codes.code(&request)?;
+            match call(self.sts, &code) {
+                Ok(value) => return Ok(value),
+                Err(StsError::InvalidCode(_)) if attempt < CODE_TRIES && self.codes.can_retry(&request) => {
+                    say_rejected(CODE_TRIES - attempt);
+                    attempt += 1;
+                }
+                Err(e @ StsError::InvalidCode(_)) => {
+                    return Err(anyhow!(e).context(format!(
+                        "MFA failed for {serial} (profile `{}`)",
+                        chain.profile
+                    )));
+                }
+                Err(e) => return Err(sts_error(e, "the MFA call", &chain.profile)),
+            }
+        }
+    }
+}
+
+fn sts_error(error: StsError, what: &str, profile: &str) -> anyhow::Error {
+    anyhow!(error).context(format!("{what} failed for profile `{profile}`"))
+}
+
+/// Runs a `credential_process` command and reads its JSON (the AWS format:
+/// `Version` 1, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken`
+/// and `Expiration`). What it prints is never shown: it holds secrets.
+pub fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
+    let words = shell_words::split(command)
+        .with_context(|| format!("the credential_process of profile `{profile}` cannot be split into words"))?;
+    let Some((program, args)) = words.split_first() else {
+        bail!("the credential_process of profile `{profile}` is empty");
+    };
+    let output = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::piped())
+        .output()
+        .with_context(|| format!("cannot run the credential_process of profile `{profile}`"))?;
+    if !output.status.success() {
+        bail!(
+            "the credential_process of profile `{profile}` failed ({})",
+            output.status
+        );
+    }
+    #[derive(serde::Deserialize)]
+    struct ProcessOutput {
+        #[serde(rename = "Version")]
+        version: u32,
+        #[serde(flatten)]
+        credentials: Credentials,
+    }
+    let parsed: ProcessOutput = serde_json::from_slice(&output.stdout).map_err(|_| {
+        anyhow!("the credential_process of profile `{profile}` did not print credentials JSON")
+    })?;
+    if parsed.version != 1 {
+        bail!(
+            "the credential_process of profile `{profile}` printed Version {}, not 1",
+            parsed.version
+        );
+    }
+    Ok(parsed.credentials)
+}

@@ -1,0 +1,794 @@
+#!/usr/bin/env python3
+"""A local, AWS-like STS/IAM endpoint for the `mfa` integration tests.
+
+moto (`moto[server]` 5.x) supplies real STS/IAM behaviour, but it accepts any
+MFA code and any duration and never checks signatures.  This script puts a
+small WSGI layer in front of moto's server app, in the same process, that
+
+  * validates GetSessionToken / AssumeRole the way AWS does (MFA code format
+    and value, DurationSeconds ranges, role-chaining limit, no
+    GetSessionToken with session credentials), answering with AWS's XML
+    error format for the query protocol;
+  * records every request so tests can assert on what the CLI sent;
+  * injects faults (delays, error statuses, garbage bodies, dropped
+    connections) on demand;
+  * makes moto's credentials realistic (GetSessionToken returns unique ASIA…
+    keys instead of moto's fixed example keys; Expiration is now +
+    DurationSeconds in AWS's second-precision format).
+
+Usage:
+    python3 tests/support/fake_aws.py [--port N] [--no-stdin-watch]
+
+  --port N          port to bind on 127.0.0.1 (default 0 = any free port)
+  --no-stdin-watch  do not exit when stdin reaches EOF (for running by hand)
+
+Once listening it prints exactly one line, `PORT <n>`, to stdout; nothing
+else is ever written to stdout (logs go to stderr; FAKE_AWS_VERBOSE=1 turns
+on per-request logging).  It exits when stdin reaches EOF (so it dies with
+the test process that spawned it with a piped stdin), and on SIGTERM/SIGINT.
+
+Point clients at it with e.g. AWS_ENDPOINT_URL_STS=http://127.0.0.1:<n> and
+AWS_ENDPOINT_URL_IAM=http://127.0.0.1:<n>.  moto picks the service from the
+SigV4 credential scope in the Authorization header, so one port serves all.
+
+Control API (JSON; these paths can never collide with AWS requests):
+  GET  /_fake/calls   -> {"calls": [record, ...]} in arrival order
+  POST /_fake/reset   -> clears calls, registered MFA codes and faults
+  POST /_fake/mfa     {"serial": "...", "codes": ["123456", ...]}
+                      -> the accepted codes for that serial (replaces)
+  POST /_fake/faults  {"action": "GetSessionToken"|"AssumeRole"|...|"*",
+                       "delay_ms": int, "status": int, "garbage": bool,
+                       "reset": bool, "count": int,
+                       "code": str, "message": str}   (all optional)
+                      -> appends a fault
+  GET  /_fake/faults  -> {"faults": [...]} (remaining faults, for debugging)
+  GET  /_fake/health  -> {"ok": true}
+
+A call record is
+  {"service", "action", "access_key_id", "session_token", "serial",
+   "token_code", "duration", "role_arn", "role_session_name", "external_id",
+   "status", "time", "returned_access_key_id"}
+where status is the HTTP status sent (0 when the connection was dropped by a
+"reset" fault) and returned_access_key_id is the AccessKeyId handed out by a
+successful GetSessionToken/AssumeRole (else null).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import http
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import signal
+import socket
+import string
+import struct
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+LOG = logging.getLogger("fake_aws")
+
+XML_NAMESPACES = {
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+}
+
+# action -> (min, max, default) DurationSeconds, as documented by AWS.
+DURATION_LIMITS = {
+    "GetSessionToken": (900, 129600, 43200),
+    "AssumeRole": (900, 43200, 3600),
+}
+ROLE_CHAINING_MAX_DURATION = 3600
+MFA_ACTIONS = frozenset(DURATION_LIMITS)
+
+# With no codes registered for a serial every six-digit code is accepted
+# except this one, so tests get a wrong code without any setup.
+ALWAYS_WRONG_CODE = "000000"
+
+# SigV4 credential scope: Credential=AKID/date/region/service/aws4_request
+CREDENTIAL_SCOPE_RE = re.compile(
+    r"Credential=([^/\s,]+)/[^/\s,]*/([^/\s,]*)/([^/\s,]*)/aws4_request"
+)
+ASCII_DIGITS_RE = re.compile(r"[0-9]*")
+
+# Default error for a fault's status: code, message, type.
+FAULT_ERRORS = {
+    400: ("Throttling", "Rate exceeded", "Sender"),
+    403: ("AccessDenied", "Access denied", "Sender"),
+    500: (
+        "InternalFailure",
+        "The request processing has failed because of an unknown error, "
+        "exception or failure.",
+        "Receiver",
+    ),
+    503: ("ServiceUnavailable", "Service is unable to handle request.", "Receiver"),
+}
+
+GARBAGE_BODY = b"<<< this is not XML }{ \x00\xff"
+
+
+class Reject(Exception):
+    """An AWS error answer produced by this layer instead of moto."""
+
+    def __init__(self, status: int, code: str, message: str, kind: str = "Sender"):
+        super().__init__(message)
+        self.status, self.code, self.message, self.kind = status, code, message, kind
+
+
+class DropConnection(Exception):
+    """Raised by a 'reset' fault: answer nothing and reset the connection."""
+
+
+@dataclass
+class Fault:
+    action: str = "*"
+    delay_ms: int = 0
+    status: int | None = None
+    garbage: bool = False
+    reset: bool = False
+    count: int | None = None  # remaining uses; None = forever
+    code: str | None = None
+    message: str | None = None
+
+    def matches(self, action: str | None) -> bool:
+        return self.action == "*" or self.action == action
+
+
+@dataclass
+class State:
+    """Everything shared between request threads; guarded by `lock`."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    mfa_codes: dict[str, set[str]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    # AccessKeyIds this server handed out from AssumeRole (role chaining).
+    role_keys: set[str] = field(default_factory=set)
+    # AccessKeyId from GetSessionToken -> AccessKeyId that requested it.
+    session_parents: dict[str, str] = field(default_factory=dict)
+    # Sockets a 'reset' fault wants closed with RST; see install_reset_support.
+    doomed_sockets: set[socket.socket] = field(default_factory=set)
+
+    def reset(self) -> None:
+        # role_keys/session_parents describe credentials moto still honours,
+        # so they survive a reset, like moto's own state does.
+        with self.lock:
+            self.calls.clear()
+            self.mfa_codes.clear()
+            self.faults.clear()
+
+    def take_fault(self, action: str | None) -> Fault | None:
+        with self.lock:
+            for i, fault in enumerate(self.faults):
+                if fault.matches(action):
+                    if fault.count is not None:
+                        fault.count -= 1
+                        if fault.count <= 0:
+                            del self.faults[i]
+                    return fault
+        return None
+
+    def code_accepted(self, serial: str, code: str) -> bool:
+        with self.lock:
+            accepted = self.mfa_codes.get(serial)
+        if accepted is None:
+            return code != ALWAYS_WRONG_CODE
+        return code in accepted
+
+
+@dataclass
+class AwsRequest:
+    action: str | None
+    params: dict[str, str]
+    service: str | None
+    access_key_id: str | None
+    has_session_token: bool
+
+
+# --------------------------------------------------------------------------
+# Request/response helpers
+# --------------------------------------------------------------------------
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """Read the whole request body and put it back for the next app."""
+    stream = environ["wsgi.input"]
+    if environ.get("wsgi.input_terminated"):
+        # Chunked request: the server delimits the stream for us.
+        body = stream.read()
+    else:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        body = stream.read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ["wsgi.input_terminated"] = True
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    return body
+
+
+def parse_request(environ: dict[str, Any], body: bytes) -> AwsRequest:
+    params: dict[str, str] = {}
+    for key, values in parse_qs(
+        environ.get("QUERY_STRING", ""), keep_blank_values=True
+    ).items():
+        params[key] = values[0]
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        if environ.get("HTTP_CONTENT_ENCODING", "").lower() == "gzip":
+            try:
+                body = gzip.decompress(body)
+            except OSError:
+                body = b""
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        for key, values in form.items():
+            params[key] = values[0]
+
+    # Signed requests carry the scope in the Authorization header; presigned
+    # ones in the X-Amz-Credential query parameter.
+    scope = environ.get("HTTP_AUTHORIZATION", "")
+    if "X-Amz-Credential" in params:
+        scope = "Credential=" + params["X-Amz-Credential"]
+    match = CREDENTIAL_SCOPE_RE.search(scope)
+    return AwsRequest(
+        action=params.get("Action"),
+        params=params,
+        service=match.group(3).lower() if match else None,
+        access_key_id=match.group(1) if match else None,
+        has_session_token=bool(environ.get("HTTP_X_AMZ_SECURITY_TOKEN"))
+        or "X-Amz-Security-Token" in params,
+    )
+
+
+def aws_error_xml(service: str | None, code: str, message: str, kind: str) -> bytes:
+    namespace = XML_NAMESPACES.get(service or "sts", XML_NAMESPACES["sts"])
+    return (
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type>'
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def status_line(status: int) -> str:
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def random_access_key_id() -> str:
+    # Real temporary keys: "ASIA" + 16 characters of [A-Z2-7].
+    alphabet = string.ascii_uppercase + "234567"
+    return "ASIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def random_secret_key() -> str:
+    return base64.b64encode(os.urandom(30)).decode()  # 40 characters
+
+
+def random_session_token() -> str:
+    return "IQoJb3JpZ2luX2VjE" + base64.b64encode(os.urandom(300)).decode()
+
+
+def replace_element(xml: str, tag: str, value: str) -> str:
+    return re.sub(
+        rf"<{tag}>[^<]*</{tag}>", lambda _: f"<{tag}>{value}</{tag}>", xml, count=1
+    )
+
+
+def element_text(xml: str, tag: str) -> str | None:
+    match = re.search(rf"<{tag}>([^<]*)</{tag}>", xml)
+    return match.group(1) if match else None
+
+
+# --------------------------------------------------------------------------
+# The WSGI layer
+# --------------------------------------------------------------------------
+
+StartResponse = Callable[..., Any]
+
+
+class FakeAws:
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]], state: State):
+        self.moto_app = moto_app
+        self.state = state
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+        if environ.get("PATH_INFO", "").startswith("/_fake/"):
+            return self.control(environ, start_response)
+
+        arrival = time.time()
+        body = read_body(environ)
+        req = parse_request(environ, body)
+        p = req.params
+        record: dict[str, Any] = {
+            "service": req.service,
+            "action": req.action,
+            "access_key_id": req.access_key_id,
+            "session_token": req.has_session_token,
+            "serial": p.get("SerialNumber"),
+            "token_code": p.get("TokenCode"),
+            "duration": _int_or_none(p.get("DurationSeconds")),
+            "role_arn": p.get("RoleArn"),
+            "role_session_name": p.get("RoleSessionName"),
+            "external_id": p.get("ExternalId"),
+            "status": None,
+            "time": arrival,
+            "returned_access_key_id": None,
+        }
+        with self.state.lock:
+            self.state.calls.append(record)
+
+        try:
+            status, headers, out = self.handle(environ, req, record)
+        except DropConnection:
+            with self.state.lock:
+                record["status"] = 0
+            self.doom_connection(environ)
+            # werkzeug treats ConnectionError from the app as "client went
+            # away" and stays quiet; the socket is then closed with RST.
+            raise ConnectionResetError("fault injection: reset") from None
+        except Exception:
+            # werkzeug turns this into a bare 500 and logs the traceback.
+            with self.state.lock:
+                record["status"] = 500
+            raise
+
+        with self.state.lock:
+            record["status"] = status
+        LOG.debug("%s %s -> %s", req.service, req.action, status)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(out))))
+        start_response(status_line(status), headers)
+        return [out]
+
+    # -- request handling ---------------------------------------------------
+
+    def handle(
+        self, environ: dict[str, Any], req: AwsRequest, record: dict[str, Any]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        fault = self.state.take_fault(req.action)
+        if fault is not None:
+            if fault.delay_ms > 0:
+                time.sleep(fault.delay_ms / 1000)
+            if fault.reset:
+                raise DropConnection()
+            if fault.garbage:
+                return 200, [("Content-Type", "text/xml")], GARBAGE_BODY
+            if fault.status is not None:
+                code, message, kind = FAULT_ERRORS.get(
+                    fault.status,
+                    ("InternalFailure", "Injected fault",
+                     "Receiver" if fault.status >= 500 else "Sender"),
+                )
+                return self.error(
+                    req,
+                    Reject(fault.status, fault.code or code,
+                           fault.message or message, kind),
+                )
+
+        duration = None
+        if req.action in MFA_ACTIONS and req.service in ("sts", None):
+            try:
+                duration = self.validate(req)
+            except Reject as rejection:
+                return self.error(req, rejection)
+
+        self.present_session_creds_as_parent(environ, req)
+        status, headers, out = self.call_moto(environ)
+        if status == 200 and duration is not None:
+            out = self.fix_credentials(req, out, duration, record)
+        return status, headers, out
+
+    def validate(self, req: AwsRequest) -> int:
+        """Apply AWS's checks; return the effective DurationSeconds."""
+        p = req.params
+        action = req.action
+        assert action is not None
+        code = p.get("TokenCode")
+        serial = p.get("SerialNumber")
+
+        # Syntactic constraints first, reported together like AWS does.
+        errors = []
+        if code is not None:
+            prefix = f"Value '{code}' at 'tokenCode' failed to satisfy constraint: "
+            if not ASCII_DIGITS_RE.fullmatch(code):
+                errors.append(prefix + "Member must satisfy regular expression pattern: [\\d]*")
+            if len(code) < 6:
+                errors.append(prefix + "Member must have length greater than or equal to 6")
+            elif len(code) > 6:
+                errors.append(prefix + "Member must have length less than or equal to 6")
+        low, high, duration = DURATION_LIMITS[action]
+        raw_duration = p.get("DurationSeconds")
+        if raw_duration is not None:
+            prefix = f"Value '{raw_duration}' at 'durationSeconds' failed to satisfy constraint: "
+            parsed = _int_or_none(raw_duration)
+            if parsed is None:
+                errors.append(prefix + "Member must be a number")
+            else:
+                duration = parsed
+                if duration < low:
+                    errors.append(prefix + f"Member must have value greater than or equal to {low}")
+                elif duration > high:
+                    errors.append(prefix + f"Member must have value less than or equal to {high}")
+        if errors:
+            plural = "s" if len(errors) > 1 else ""
+            raise Reject(
+                400, "ValidationError",
+                f"{len(errors)} validation error{plural} detected: " + "; ".join(errors),
+            )
+
+        if code is not None and not serial:
+            raise Reject(
+                400, "ValidationError",
+                "MultiFactorAuthentication failed, must provide both MFA serial "
+                "number and one time pass code.",
+            )
+        if serial and code is None:
+            raise Reject(
+                403, "AccessDenied",
+                "MultiFactorAuthentication failed, must provide both MFA serial "
+                "number and one time pass code.",
+            )
+
+        if action == "GetSessionToken" and req.has_session_token:
+            raise Reject(403, "AccessDenied",
+                         "Cannot call GetSessionToken with session credentials")
+
+        if action == "AssumeRole" and duration > ROLE_CHAINING_MAX_DURATION:
+            with self.state.lock:
+                chained = req.access_key_id in self.state.role_keys
+            if chained:
+                raise Reject(
+                    400, "ValidationError",
+                    "The requested DurationSeconds exceeds the 1 hour session "
+                    "limit for roles assumed by role chaining.",
+                )
+
+        if code is not None and serial and not self.state.code_accepted(serial, code):
+            raise Reject(
+                403, "AccessDenied",
+                "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+            )
+        return duration
+
+    def error(
+        self, req: AwsRequest, rejection: Reject
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        body = aws_error_xml(req.service, rejection.code, rejection.message, rejection.kind)
+        return rejection.status, [("Content-Type", "text/xml")], body
+
+    def present_session_creds_as_parent(
+        self, environ: dict[str, Any], req: AwsRequest
+    ) -> None:
+        """Let moto see GetSessionToken credentials as the keys that got them.
+
+        moto knows nothing about the keys this layer invents, so e.g.
+        GetCallerIdentity would answer with its default 'user/moto'.  AWS
+        answers with the identity of the long-term keys, so swap them in.
+        """
+        with self.state.lock:
+            parent = self.state.session_parents.get(req.access_key_id or "")
+        auth = environ.get("HTTP_AUTHORIZATION")
+        if parent and auth:
+            environ["HTTP_AUTHORIZATION"] = auth.replace(
+                f"Credential={req.access_key_id}/", f"Credential={parent}/", 1
+            )
+
+    def call_moto(
+        self, environ: dict[str, Any]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        captured: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list, exc_info: Any = None):
+            captured["status"], captured["headers"] = status, headers
+            return chunks.append
+
+        result = self.moto_app(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return int(captured["status"].split()[0]), list(captured["headers"]), b"".join(chunks)
+
+    def fix_credentials(
+        self, req: AwsRequest, out: bytes, duration: int, record: dict[str, Any]
+    ) -> bytes:
+        xml = out.decode("utf-8")
+        # moto honours DurationSeconds, but with microseconds; AWS sends whole
+        # seconds.  Recompute so the value is right whatever moto does.
+        expiration = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(
+            seconds=duration
+        )
+        xml = replace_element(xml, "Expiration", expiration.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+        if req.action == "GetSessionToken":
+            # moto always returns the same documentation example keys
+            # (AKIAIOSFODNN7EXAMPLE); hand out unique temporary keys instead.
+            access_key_id = random_access_key_id()
+            xml = replace_element(xml, "AccessKeyId", access_key_id)
+            xml = replace_element(xml, "SecretAccessKey", random_secret_key())
+            xml = replace_element(xml, "SessionToken", random_session_token())
+            with self.state.lock:
+                if req.access_key_id:
+                    self.state.session_parents[access_key_id] = req.access_key_id
+                record["returned_access_key_id"] = access_key_id
+        else:
+            access_key_id = element_text(xml, "AccessKeyId")
+            with self.state.lock:
+                if access_key_id:
+                    self.state.role_keys.add(access_key_id)
+                record["returned_access_key_id"] = access_key_id
+        return xml.encode("utf-8")
+
+    def doom_connection(self, environ: dict[str, Any]) -> None:
+        sock = environ.get("werkzeug.socket")
+        if sock is None:
+            return
+        try:
+            # Make the handler's next read see EOF so it stops at once; the
+            # RST itself is sent by install_reset_support on close.
+            sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
+        with self.state.lock:
+            self.state.doomed_sockets.add(sock)
+
+    # -- control API --------------------------------------------------------
+
+    def control(self, environ: dict[str, Any], start_response: StartResponse):
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "").rstrip("/")
+        body = read_body(environ)
+        try:
+            status, payload = self.control_route(method, path, body)
+        except ValueError as exc:
+            status, payload = 400, {"error": str(exc)}
+        out = json.dumps(payload).encode()
+        start_response(
+            status_line(status),
+            [("Content-Type", "application/json"), ("Content-Length", str(len(out)))],
+        )
+        return [out]
+
+    def control_route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        routes = {
+            "/_fake/calls": ("GET",),
+            "/_fake/reset": ("POST",),
+            "/_fake/mfa": ("POST",),
+            "/_fake/faults": ("GET", "POST"),
+            "/_fake/health": ("GET",),
+        }
+        if path not in routes:
+            return 404, {"error": f"no such control endpoint: {path}"}
+        if method not in routes[path]:
+            return 405, {"error": f"{method} not allowed on {path}"}
+
+        state = self.state
+        if path == "/_fake/health":
+            return 200, {"ok": True}
+        if path == "/_fake/calls":
+            with state.lock:
+                return 200, {"calls": [dict(c) for c in state.calls]}
+        if path == "/_fake/reset":
+            state.reset()
+            return 200, {"ok": True}
+        if path == "/_fake/faults" and method == "GET":
+            with state.lock:
+                return 200, {"faults": [vars(f).copy() for f in state.faults]}
+
+        data = _json_object(body)
+        if path == "/_fake/mfa":
+            serial, codes = data.get("serial"), data.get("codes")
+            if not isinstance(serial, str) or not isinstance(codes, list) or not all(
+                isinstance(c, str) for c in codes
+            ):
+                raise ValueError('expected {"serial": str, "codes": [str, ...]}')
+            with state.lock:
+                state.mfa_codes[serial] = set(codes)
+            return 200, {"ok": True}
+
+        # POST /_fake/faults
+        fault = Fault(
+            action=_field(data, "action", str, "*"),
+            delay_ms=_field(data, "delay_ms", int, 0),
+            status=_field(data, "status", int, None),
+            garbage=_field(data, "garbage", bool, False),
+            reset=_field(data, "reset", bool, False),
+            count=_field(data, "count", int, None),
+            code=_field(data, "code", str, None),
+            message=_field(data, "message", str, None),
+        )
+        if fault.count is not None and fault.count <= 0:
+            raise ValueError("count must be positive")
+        with state.lock:
+            state.faults.append(fault)
+            return 200, {"ok": True, "faults": len(state.faults)}
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def _field(data: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+    value = data.get(name)
+    if value is None:
+        return default
+    # bool is a subclass of int; do not accept true as a status.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"{name} must be of type {kind.__name__}")
+    return value
+
+
+# --------------------------------------------------------------------------
+# Server plumbing
+# --------------------------------------------------------------------------
+
+
+def isolate_stdout():
+    """Keep the real stdout for the PORT line only.
+
+    fd 1 is pointed at stderr, so anything moto, flask or werkzeug print
+    (even from C) can never reach the test's stdout pipe.
+    """
+    sys.stdout.flush()
+    port_channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return port_channel
+
+
+def watch_stdin() -> None:
+    """Exit as soon as stdin reaches EOF, i.e. the spawning process died."""
+
+    def run() -> None:
+        try:
+            while os.read(0, 65536):
+                pass
+        except OSError as exc:
+            LOG.warning("cannot watch stdin (%s); not exiting on EOF", exc)
+            return
+        os._exit(0)
+
+    threading.Thread(target=run, name="stdin-watch", daemon=True).start()
+
+
+def install_reset_support(server: Any, state: State) -> None:
+    """Close connections doomed by a 'reset' fault with a TCP RST.
+
+    socketserver normally does shutdown(SHUT_WR) (a FIN) before close; for
+    doomed sockets skip that and close with SO_LINGER 0, which sends RST.
+    """
+    original = server.shutdown_request
+
+    def shutdown_request(request: socket.socket) -> None:
+        with state.lock:
+            doomed = request in state.doomed_sockets
+            state.doomed_sockets.discard(request)
+        if not doomed:
+            original(request)
+            return
+        try:
+            request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        server.close_request(request)
+
+    server.shutdown_request = shutdown_request
+
+
+def prewarm(moto_app: Callable[..., Iterable[bytes]]) -> None:
+    """Build moto's STS and IAM apps now, so the first test request is fast."""
+    from werkzeug.test import EnvironBuilder
+
+    for service, body in (
+        ("sts", "Action=GetCallerIdentity&Version=2011-06-15"),
+        ("iam", "Action=ListVirtualMFADevices&Version=2010-05-08"),
+    ):
+        environ = EnvironBuilder(
+            method="POST",
+            path="/",
+            data=body,
+            content_type="application/x-www-form-urlencoded",
+            headers={
+                "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAFAKEAWSPREWARM00/"
+                f"20000101/us-east-1/{service}/aws4_request, "
+                "SignedHeaders=host, Signature=0"
+            },
+        ).get_environ()
+        result = moto_app(environ, lambda *args, **kwargs: (lambda data: None))
+        for _ in result:
+            pass
+        if hasattr(result, "close"):
+            result.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=0,
+                        help="port on 127.0.0.1 (default 0: any free port)")
+    parser.add_argument("--no-stdin-watch", action="store_true",
+                        help="do not exit when stdin reaches EOF")
+    args = parser.parse_args(argv)
+
+    verbose = os.environ.get("FAKE_AWS_VERBOSE") == "1"
+    port_channel = isolate_stdout()
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="fake_aws: %(name)s: %(message)s",
+    )
+    # werkzeug logs one INFO line per request; quiet unless asked.
+    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+
+    # Start watching before the slow moto import, so a test process that
+    # dies during start-up does not leave us behind.
+    if args.no_stdin_watch:
+        pass
+    elif os.isatty(0):
+        # A background job reading its terminal would be stopped (SIGTTIN).
+        LOG.warning("stdin is a terminal; not watching it for EOF")
+    else:
+        watch_stdin()
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    prewarm(moto_app)
+    state = State()
+    server = make_server("127.0.0.1", args.port, FakeAws(moto_app, state), threaded=True)
+    install_reset_support(server, state)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    port_channel.write(f"PORT {server.server_port}\n")
+    port_channel.flush()
+    port_channel.close()
+    LOG.info("listening on 127.0.0.1:%d", server.server_port)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
