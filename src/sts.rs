@@ -11,7 +11,6 @@ use std::fmt;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use aws_config::meta::region::RegionProviderChain;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::Region;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
@@ -65,20 +64,20 @@ pub trait Sts {
     fn assume_role(&self, base: &Credentials, request: &AssumeRoleRequest) -> Result<Credentials, StsError>;
 }
 
-/// The AWS SDK. Endpoint, region, retries and timeouts come from the SDK's
-/// own configuration (`AWS_ENDPOINT_URL_STS`, `AWS_REGION`, the profile's
-/// `region` and `endpoint_url`, …); without any region, `us-east-1`.
+/// The AWS SDK. Endpoint, retries and timeouts come from the SDK's own
+/// configuration (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the profile's
+/// `endpoint_url`, `AWS_MAX_ATTEMPTS`, …); the region from [`sts_region`].
 pub struct SdkSts {
     profile: String,
-    region: Option<String>,
+    region: String,
     state: OnceCell<(tokio::runtime::Runtime, aws_config::SdkConfig)>,
 }
 
 impl SdkSts {
-    pub fn new(profile: &str, region: Option<&str>) -> SdkSts {
+    pub fn new(profile: &str, region: &str) -> SdkSts {
         SdkSts {
             profile: profile.to_string(),
-            region: region.map(str::to_string),
+            region: region.to_string(),
             state: OnceCell::new(),
         }
     }
@@ -97,9 +96,6 @@ impl SdkSts {
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
             ))
             .build_https();
-        let region = RegionProviderChain::first_try(self.region.clone().map(Region::new))
-            .or_default_provider()
-            .or_else(Region::from_static("us-east-1"));
         // Bounded: an unreachable STS fails in seconds, not minutes.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -111,7 +107,7 @@ impl SdkSts {
             aws_config::defaults(BehaviorVersion::latest())
                 .http_client(http_client)
                 .profile_name(&self.profile)
-                .region(region)
+                .region(Region::new(self.region.clone()))
                 .timeout_config(timeouts)
                 // Credentials are always given per call; never look for any.
                 .no_credentials()
@@ -134,6 +130,17 @@ impl SdkSts {
             .build();
         Ok((runtime, aws_sdk_sts::Client::from_conf(sts_config)))
     }
+}
+
+/// The region STS is called in, in the SDK's order: `AWS_REGION`,
+/// `AWS_DEFAULT_REGION`, the profile's `region`, else `us-east-1`. Never
+/// the instance metadata service: on a laptop it only costs a timeout.
+pub fn sts_region(env: &crate::context::Env, profile_region: Option<&str>) -> String {
+    env.get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .or(profile_region)
+        .unwrap_or("us-east-1")
+        .to_string()
 }
 
 fn convert(credentials: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsError> {

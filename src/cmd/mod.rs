@@ -20,7 +20,7 @@ use crate::context::{Env, SystemClock};
 use crate::creds::Credentials;
 use crate::resolve::{self, Overrides};
 use crate::session::Engine;
-use crate::sts::SdkSts;
+use crate::sts::{SdkSts, sts_region};
 
 pub fn run(command: Command, env: &Env) -> Result<()> {
     match command {
@@ -58,7 +58,7 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
     };
     let chain = resolve::resolve(&profiles, &name, &overrides)?;
     let cache = Cache::from_env(env);
-    let sts = SdkSts::new(&name, chain.region.as_deref());
+    let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref()));
     let mut codes = Codes {
         token: args.token.clone(),
     };

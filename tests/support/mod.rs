@@ -1,0 +1,242 @@
+//! Test harness: a local AWS (moto behind a validating layer, see
+//! fake_aws.py), a throwaway HOME with AWS files, the `mfa` binary, and
+//! real shells.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+pub const ADMIN_ROLE: &str = "arn:aws:iam::123456789012:role/admin";
+pub const READONLY_ROLE: &str = "arn:aws:iam::123456789012:role/readonly";
+
+/// A running fake AWS endpoint; stopped when dropped (and, should the test
+/// process die, when its stdin closes).
+pub struct FakeAws {
+    child: Child,
+    pub port: u16,
+}
+
+impl FakeAws {
+    pub fn start() -> FakeAws {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fake_aws.py");
+        let python = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut child = Command::new(python)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tests/support/fake_aws.py (python3 with moto[server])");
+        let stdout = child.stdout.take().expect("stdout of fake_aws.py");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the PORT line of fake_aws.py");
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("fake_aws.py said {line:?}, not `PORT n`"));
+        FakeAws { child, port }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn request(&self, method: &str, path: &str, body: &str) -> Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to fake AWS");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send to fake AWS");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read from fake AWS");
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        assert!(head.contains(" 200 "), "fake AWS answered {head}");
+        serde_json::from_str(body).unwrap_or(Value::Null)
+    }
+
+    /// Every call recorded so far.
+    pub fn calls(&self) -> Vec<Value> {
+        self.request("GET", "/_fake/calls", "")["calls"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// How many successful calls of `action` were made.
+    pub fn count(&self, action: &str) -> usize {
+        self.calls()
+            .iter()
+            .filter(|c| c["action"] == action && c["status"] == 200)
+            .count()
+    }
+
+    pub fn set_codes(&self, serial: &str, codes: &[&str]) {
+        let body = serde_json::json!({ "serial": serial, "codes": codes }).to_string();
+        self.request("POST", "/_fake/mfa", &body);
+    }
+
+    pub fn fault(&self, fault: Value) {
+        self.request("POST", "/_fake/faults", &fault.to_string());
+    }
+}
+
+impl Drop for FakeAws {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A throwaway HOME with `~/.aws/config`, `~/.aws/credentials` and the
+/// cache under `~/.cache/mfa`.
+pub struct Sandbox {
+    _dir: tempfile::TempDir,
+    pub home: PathBuf,
+    pub endpoint: String,
+}
+
+impl Sandbox {
+    pub fn new(aws: &FakeAws) -> Sandbox {
+        Sandbox::with_endpoint(aws.endpoint())
+    }
+
+    pub fn with_endpoint(endpoint: String) -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join(".aws")).expect("create ~/.aws");
+        Sandbox {
+            _dir: dir,
+            home,
+            endpoint,
+        }
+    }
+
+    pub fn config(&self, text: &str) -> &Sandbox {
+        std::fs::write(self.home.join(".aws/config"), text).expect("write config");
+        self
+    }
+
+    pub fn credentials(&self, text: &str) -> &Sandbox {
+        std::fs::write(self.home.join(".aws/credentials"), text).expect("write credentials");
+        self
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.join(".cache/mfa")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.home.join(name)
+    }
+
+    /// The `mfa` binary with a clean environment: only PATH, HOME, the
+    /// local endpoint, and no terminal unless a test gives one.
+    pub fn mfa(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mfa"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("AWS_ENDPOINT_URL_STS", &self.endpoint)
+            .env("AWS_ENDPOINT_URL_IAM", &self.endpoint)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::null());
+        // No controlling terminal: /dev/tty cannot be opened.
+        detach_from_terminal(&mut command);
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.mfa().args(args).output().expect("run mfa")
+    }
+}
+
+/// Starts the child in a new session, so it has no controlling terminal.
+pub fn detach_from_terminal(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and touches no memory.
+    unsafe {
+        command.pre_exec(|| {
+            if libc_setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "setsid"]
+    fn libc_setsid() -> i32;
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts a failure as SPEC §3 wants it: the exit status, nothing on
+/// stdout, and a message that mentions `needle`.
+pub fn assert_fails(output: &Output, status: i32, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(
+        output.status.code(),
+        Some(status),
+        "expected exit {status}; stderr: {err}"
+    );
+    assert!(output.stdout.is_empty(), "stdout not empty: {}", stdout(output));
+    assert!(
+        err.contains(needle),
+        "stderr should mention {needle:?}, was: {err}"
+    );
+}
+
+/// The usual files: an MFA user with two roles that use it as source.
+pub const USER_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const USER_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+pub fn standard_config() -> String {
+    format!(
+        "[profile alice]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\n\
+         [profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n\n\
+         [profile readonly]\nrole_arn = {READONLY_ROLE}\nsource_profile = alice\nregion = us-west-2\n"
+    )
+}
+
+pub fn standard_credentials() -> String {
+    format!("[alice]\naws_access_key_id = {USER_KEY_ID}\naws_secret_access_key = {USER_SECRET}\n")
+}
+
+/// Runs a script in a real shell, without the user's rc files or the test
+/// process's environment.
+pub fn run_shell(shell: &str, script: &str) -> Output {
+    let mut command = Command::new(shell);
+    match shell {
+        "fish" => command.args(["--no-config", "-c", script]),
+        "zsh" => command.args(["-f", "-c", script]),
+        _ => command.args(["--norc", "--noprofile", "-c", script]),
+    };
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {shell}: {e}"))
+}
