@@ -123,7 +123,7 @@ impl Engine<'_> {
         }
         let duration = chain.session_duration;
         let credentials = match chain.mfa_serial.as_deref() {
-            Some(serial) => self.with_code(chain, serial, |sts, code| {
+            Some(serial) => self.with_code(chain, serial, "GetSessionToken", |sts, code| {
                 sts.get_session_token(&root, Some(serial), Some(code), duration)
             })?,
             None => self
@@ -177,7 +177,8 @@ impl Engine<'_> {
         let credentials = match chain.mfa_serial.as_deref() {
             Some(serial) if needs_code => {
                 request.serial = Some(serial.to_string());
-                self.with_code(chain, serial, |sts, code| {
+                let what = format!("AssumeRole {}", step.role_arn);
+                self.with_code(chain, serial, &what, |sts, code| {
                     let mut request = request.clone();
                     request.code = Some(code.to_string());
                     sts.assume_role(&parent, &request)
@@ -208,6 +209,7 @@ impl Engine<'_> {
         &mut self,
         chain: &Chain,
         serial: &str,
+        what: &str,
         mut call: impl FnMut(&dyn Sts, &str) -> Result<T, StsError>,
     ) -> Result<T> {
         let mut attempt = 1;
@@ -231,7 +233,7 @@ impl Engine<'_> {
                         chain.profile
                     )));
                 }
-                Err(e) => return Err(sts_error(e, "the MFA call", &chain.profile)),
+                Err(e) => return Err(sts_error(e, what, &chain.profile)),
             }
         }
     }

@@ -153,15 +153,19 @@ fn convert(credentials: Option<&aws_sdk_sts::types::Credentials>) -> Result<Cred
     })
 }
 
-fn classify<E, R>(error: SdkError<E, R>) -> StsError
+fn classify<E>(error: SdkError<E, aws_smithy_runtime_api::http::Response>) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
 {
     match &error {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("Unknown").to_string();
+            let Some(code) = e.code().map(str::to_string) else {
+                return StsError::Other(format!(
+                    "STS gave an answer that could not be read (HTTP {})",
+                    service.raw().status().as_u16()
+                ));
+            };
             let message = e.message().unwrap_or("").trim().to_string();
             if code == "AccessDenied" && message.contains("MultiFactorAuthentication failed") {
                 StsError::InvalidCode(message)

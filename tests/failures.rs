@@ -1,0 +1,199 @@
+//! Every failure leaves stdout empty, exits as SPEC §3 says (1 failure,
+//! 2 usage or configuration), says what went wrong, and shows no secret.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::*;
+
+fn sandbox_with(aws: &FakeAws, config: &str) -> Sandbox {
+    let sandbox = Sandbox::new(aws);
+    sandbox.config(config).credentials(&standard_credentials());
+    sandbox
+}
+
+/// The failure is as expected and leaks neither key.
+fn assert_clean_failure(output: &std::process::Output, status: i32, needle: &str) {
+    assert_fails(output, status, needle);
+    let err = stderr(output);
+    assert!(!err.contains(USER_SECRET), "secret in message: {err}");
+}
+
+#[test]
+fn unknown_profile_suggests_close_names() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    let out = sandbox.run(&["env", "admn", "--token", "123456"]);
+    assert_clean_failure(&out, 2, "did you mean `admin`");
+    let out = sandbox.run(&["show", "readonyl"]);
+    assert_clean_failure(&out, 2, "`readonly`");
+    assert_eq!(aws.calls().len(), 0);
+}
+
+#[test]
+fn the_profile_comes_from_aws_profile_when_not_named() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    let out = sandbox.mfa().env("AWS_PROFILE", "nobody").args(["env"]).output().unwrap();
+    assert_clean_failure(&out, 2, "no profile named `nobody`");
+    let out = sandbox.run(&["env"]);
+    assert_clean_failure(&out, 2, "no profile named `default`");
+}
+
+#[test]
+fn a_source_profile_loop_is_named() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(
+        &aws,
+        &format!(
+            "[profile a]\nrole_arn = {ADMIN_ROLE}\nsource_profile = b\n[profile b]\nrole_arn = {ADMIN_ROLE}\nsource_profile = c\n[profile c]\nrole_arn = {ADMIN_ROLE}\nsource_profile = a\n"
+        ),
+    );
+    let out = sandbox.run(&["env", "a", "--token", "123456"]);
+    assert_clean_failure(&out, 2, "source_profile loop: a -> b -> c -> a");
+}
+
+#[test]
+fn a_dangling_source_profile_is_named() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(
+        &aws,
+        &format!("[profile a]\nrole_arn = {ADMIN_ROLE}\nsource_profile = ghost\n"),
+    );
+    let out = sandbox.run(&["env", "a"]);
+    assert_clean_failure(&out, 2, "source_profile = ghost");
+}
+
+#[test]
+fn a_profile_without_keys_says_where_keys_go() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, "[profile empty]\nregion = eu-west-1\n");
+    let out = sandbox.run(&["env", "empty"]);
+    assert_clean_failure(&out, 2, "profile `empty` has no credentials");
+    let out = sandbox.run(&["env", "alice-half"]);
+    assert_clean_failure(&out, 2, "no profile named");
+    sandbox.credentials("[half]\naws_access_key_id = AKIAHALF\n");
+    let out = sandbox.run(&["env", "half"]);
+    assert_clean_failure(&out, 2, "no aws_secret_access_key");
+}
+
+#[test]
+fn a_malformed_file_is_named_with_its_line_and_the_line_is_not_shown() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config("[profile ok]\nregion = x\n")
+        .credentials(&format!(
+            "# keys\n[alice]\naws_access_key_id = {USER_KEY_ID}\naws_secret_access_key {USER_SECRET}\n"
+        ));
+    for args in [&["env", "ok"][..], &["list"], &["show", "ok"], &["credential-process", "ok"]] {
+        let out = sandbox.run(args);
+        assert_clean_failure(&out, 2, "~/.aws/credentials line 4");
+    }
+    sandbox.config("[profile ok\nregion = x\n");
+    let out = sandbox.run(&["list"]);
+    assert_clean_failure(&out, 2, "~/.aws/config line 1");
+}
+
+#[test]
+fn a_code_that_is_not_six_digits_is_refused_before_any_call() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    for bad in ["12345", "1234567", "12a456", ""] {
+        let out = sandbox.run(&["env", "alice", "--token", bad]);
+        assert_clean_failure(&out, 2, "six digits");
+    }
+    let with_process = format!("{}\nmfa_process = echo not-a-code\n", standard_config());
+    sandbox.config(&with_process.replace("region = eu-west-1\n", "region = eu-west-1\nmfa_process = echo not-a-code\n"));
+    let out = sandbox.run(&["env", "alice"]);
+    assert_clean_failure(&out, 1, "did not print a six-digit code");
+    assert_eq!(aws.calls().len(), 0);
+}
+
+#[test]
+fn a_rejected_code_fails_without_a_terminal_and_says_so() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    aws.set_codes(SERIAL, &["424242"]);
+    let out = sandbox.run(&["env", "admin", "--token", "111111"]);
+    assert_clean_failure(&out, 1, "not accepted");
+    assert!(stderr(&out).contains(SERIAL));
+    let calls = aws.calls();
+    assert_eq!(calls.len(), 1, "no retry with a code from a flag");
+    assert_eq!(calls[0]["status"], 403);
+    let ok = sandbox.run(&["env", "admin", "--token", "424242"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+}
+
+#[test]
+fn no_terminal_and_no_code_source_says_how_to_pass_a_code() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    let out = sandbox.run(&["env", "admin"]);
+    assert_clean_failure(&out, 1, "--token");
+    assert!(stderr(&out).contains("mfa_process"));
+    assert_eq!(aws.calls().len(), 0);
+}
+
+#[test]
+fn an_unreachable_sts_fails_in_bounded_time() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let sandbox = Sandbox::with_endpoint(format!("http://127.0.0.1:{port}"));
+    sandbox.config(&standard_config()).credentials(&standard_credentials());
+    let started = Instant::now();
+    let out = sandbox.run(&["env", "alice", "--token", "123456"]);
+    assert_clean_failure(&out, 1, "could not be reached");
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+}
+
+#[test]
+fn sts_errors_and_garbage_are_reported() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    aws.fault(serde_json::json!({"action": "GetSessionToken", "status": 403, "count": 1}));
+    let out = sandbox.run(&["env", "alice", "--token", "123456"]);
+    assert_clean_failure(&out, 1, "GetSessionToken");
+    aws.fault(serde_json::json!({"action": "GetSessionToken", "garbage": true}));
+    let out = sandbox.run(&["env", "alice", "--token", "123456"]);
+    assert_clean_failure(&out, 1, "could not be read");
+}
+
+#[test]
+fn unusable_durations_are_refused_with_the_allowed_range() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    let out = sandbox.run(&["env", "admin", "--token", "123456", "--duration", "10"]);
+    assert_clean_failure(&out, 2, "900 to 43200");
+    let out = sandbox.run(&["env", "alice", "--token", "123456", "--duration", "200000"]);
+    assert_clean_failure(&out, 2, "900 to 129600");
+    sandbox.config(&standard_config().replace(
+        "source_profile = alice\n\n",
+        "source_profile = alice\nduration_seconds = soon\n\n",
+    ));
+    let out = sandbox.run(&["env", "admin", "--token", "123456"]);
+    assert_clean_failure(&out, 2, "duration_seconds must be a whole number");
+    assert_eq!(aws.calls().len(), 0);
+
+    // STS itself refuses what only it can know: role chaining caps a
+    // session at one hour.
+    sandbox.config(&format!(
+        "{}\n[profile chained]\nrole_arn = {READONLY_ROLE}\nsource_profile = admin\nduration_seconds = 7200\n",
+        standard_config()
+    ));
+    let out = sandbox.run(&["env", "chained", "--token", "123456"]);
+    assert_clean_failure(&out, 1, "1 hour session limit");
+}
+
+#[test]
+fn usage_errors_exit_2_with_empty_stdout() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    assert_clean_failure(&sandbox.run(&["env", "alice", "--shell", "tcsh"]), 2, "tcsh");
+    assert_clean_failure(&sandbox.run(&["exec", "alice"]), 2, "CMD");
+    assert_clean_failure(&sandbox.run(&["clear"]), 2, "--all");
+    assert_clean_failure(&sandbox.run(&["frobnicate"]), 2, "frobnicate");
+    let out = sandbox.mfa().env("MFA_MIN_TTL", "soon").args(["env", "alice"]).output().unwrap();
+    assert_clean_failure(&out, 2, "MFA_MIN_TTL");
+}
