@@ -27,8 +27,11 @@ const PROPERTY_WITHOUT_NAME: &str = "a property needs a name before `=`";
 const SUB_PROPERTY_WITHOUT_EQUALS: &str = "expected a sub-property (`name = value`) on this indented line, under a property with an empty value";
 const SUB_PROPERTY_WITHOUT_NAME: &str = "a sub-property needs a name before `=`";
 
-fn header_without_bracket(header: &str) -> String {
-    format!("a section header must end with `]`: `{header}`")
+/// The message for a header that does not end with `]`. The header is
+/// not quoted (a secret may share its line); the argument names what the
+/// parser saw, for the reader of the test.
+fn header_without_bracket(_header: &str) -> String {
+    "a section header must end with `]`".to_string()
 }
 
 fn path_of(kind: FileKind) -> &'static Path {
@@ -1137,7 +1140,6 @@ fn leading_byte_order_mark_is_accepted_and_kept() {
 }
 
 #[test]
-#[ignore = "parser bug: a file holding only a byte-order mark parses to no lines, so render() drops the BOM"]
 fn byte_order_mark_alone_renders_back() {
     for text in ["\u{feff}", "\u{feff}\n"] {
         let doc = document(text, FileKind::Config);
@@ -1221,7 +1223,6 @@ fn error_messages_never_quote_a_property_line() {
 }
 
 #[test]
-#[ignore = "parser bug: a malformed header line is quoted in the error, so a secret on the same line leaks"]
 fn error_messages_never_quote_a_secret_on_a_malformed_header_line() {
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYFAKESECRET";
     for text in [

@@ -148,8 +148,8 @@ enum Context {
     None,
     /// After `key = value` with a non-empty value: indented lines continue it.
     Continuable,
-    /// After `key =` with an empty value: indented lines are sub-properties
-    /// (or, without `=`, continuation text).
+    /// After `key =` with an empty value: indented lines must be
+    /// sub-properties (`name = value`).
     SubProperties,
 }
 
@@ -249,6 +249,14 @@ pub fn parse(text: &str, path: &Path, kind: FileKind) -> Result<Document, ParseE
         };
         lines.push(Line { text, ending, item });
     }
+    if lines.is_empty() && !bom.is_empty() {
+        // A file that is only a byte-order mark still renders back as it was.
+        lines.push(Line {
+            text: bom.to_string(),
+            ending: "",
+            item: Item::Blank,
+        });
+    }
     Ok(Document {
         path: path.to_path_buf(),
         kind,
@@ -265,10 +273,9 @@ fn parse_section(line: &str, kind: FileKind) -> Result<Section, String> {
     }
     .trim_end_matches([' ', '\t']);
     let Some(inner) = header.strip_prefix('[').and_then(|h| h.strip_suffix(']')) else {
-        return Err(format!(
-            "a section header must end with `]`: `{}`",
-            shorten(header)
-        ));
+        // The line is not quoted: a missing line break may have joined a
+        // secret to it.
+        return Err("a section header must end with `]`".to_string());
     };
     let inner = inner.trim_matches([' ', '\t']);
     // `[prefix name]`: the prefix is what comes before the first whitespace.
@@ -300,17 +307,6 @@ fn parse_section(line: &str, kind: FileKind) -> Result<Section, String> {
         )),
         (FileKind::Config, Some("profile")) => profile(name, false),
         (FileKind::Config, Some(other)) => ignored(format!("`[{other} …]` sections are not profiles")),
-    }
-}
-
-/// Keeps quoted file content in messages short.
-fn shorten(text: &str) -> String {
-    const MAX: usize = 60;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut}…")
     }
 }
 

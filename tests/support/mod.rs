@@ -142,9 +142,17 @@ impl Sandbox {
     }
 
     /// The `mfa` binary with a clean environment: only PATH, HOME, the
-    /// local endpoint, and no terminal unless a test gives one.
+    /// local endpoint, and no controlling terminal.
     pub fn mfa(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mfa"));
+        let mut command = self.command(env!("CARGO_BIN_EXE_mfa"));
+        detach_from_terminal(&mut command);
+        command
+    }
+
+    /// Any program with the same clean environment (and whatever terminal
+    /// the caller gives it).
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -154,8 +162,6 @@ impl Sandbox {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("LANG", "C.UTF-8")
             .stdin(Stdio::null());
-        // No controlling terminal: /dev/tty cannot be opened.
-        detach_from_terminal(&mut command);
         command
     }
 
