@@ -210,7 +210,10 @@ fn read_entry(path: &Path) -> Option<Entry> {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
-            eprintln!("mfa: warning: cannot read {}: {e}", crate::paths::display(path));
+            eprintln!(
+                "mfa: warning: cannot read {}: {e}",
+                crate::paths::display(path)
+            );
             return None;
         }
     };
@@ -285,7 +288,11 @@ mod tests {
         fs::write(cache.path(&key), "{not json").unwrap();
         assert_eq!(cache.read(&key), None);
         cache.write(&key, &entry(1));
-        fs::set_permissions(cache.path(&key), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        fs::set_permissions(
+            cache.path(&key),
+            std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        )
+        .unwrap();
         assert_eq!(cache.read(&key), None);
     }
 

@@ -61,11 +61,16 @@ impl Env {
     pub fn seconds(&self, name: &str, default: i64) -> Result<i64, crate::error::UsageError> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) => v.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                crate::error::UsageError::new(format!(
-                    "{name} must be a whole number of seconds, not `{v}`"
-                ))
-            }),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    crate::error::UsageError::new(format!(
+                        "{name} must be a whole number of seconds, not `{v}`"
+                    ))
+                }),
         }
     }
 }

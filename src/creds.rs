@@ -12,7 +12,11 @@ pub struct Credentials {
     pub access_key_id: String,
     #[serde(rename = "SecretAccessKey")]
     pub secret_access_key: String,
-    #[serde(rename = "SessionToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SessionToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub session_token: Option<String>,
     /// Unix seconds; `None` for long-term keys.
     #[serde(

@@ -146,13 +146,19 @@ fn role_step(profile: &Profile, role_arn: &str) -> Result<RoleStep, UsageError> 
     Ok(RoleStep {
         profile: Some(profile.name.clone()),
         role_arn: role_arn.to_string(),
-        session_name: profile.get_nonempty("role_session_name").map(str::to_string),
+        session_name: profile
+            .get_nonempty("role_session_name")
+            .map(str::to_string),
         external_id: profile.get_nonempty("external_id").map(str::to_string),
         duration,
     })
 }
 
-pub fn resolve(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain, UsageError> {
+pub fn resolve(
+    profiles: &Profiles,
+    name: &str,
+    overrides: &Overrides,
+) -> Result<Chain, UsageError> {
     let chosen = profiles
         .get(name)
         .ok_or_else(|| unknown_profile(profiles, name))?;
@@ -177,7 +183,9 @@ pub fn resolve(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result
         let keys = static_keys(current)?;
         // In a source profile, static keys win over a role (as botocore and
         // the Rust SDK read it); in the chosen profile, the role wins.
-        let role_arn = current.get_nonempty("role_arn").filter(|_| first || keys.is_none());
+        let role_arn = current
+            .get_nonempty("role_arn")
+            .filter(|_| first || keys.is_none());
         if let Some(role_arn) = role_arn {
             roles_top_down.push(role_step(current, role_arn)?);
             let Some(source) = current.get_nonempty("source_profile") else {
@@ -289,11 +297,15 @@ fn no_role_source(profile: &Profile) -> UsageError {
 
 fn no_credentials(profile: &Profile, visited: &[&str]) -> UsageError {
     let via = if visited.len() > 1 {
-        format!(" (reached from {})", visited[..visited.len() - 1].join(" -> "))
+        format!(
+            " (reached from {})",
+            visited[..visited.len() - 1].join(" -> ")
+        )
     } else {
         String::new()
     };
-    let sso = profile.get_nonempty("sso_start_url").is_some() || profile.get_nonempty("sso_session").is_some();
+    let sso = profile.get_nonempty("sso_start_url").is_some()
+        || profile.get_nonempty("sso_session").is_some();
     let hint = if sso {
         "it is an SSO profile; SSO sign-in does its own MFA (`aws sso login`)"
     } else {
@@ -322,7 +334,11 @@ pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
         if has("aws_session_token") || has("aws_security_token") {
             return "session";
         }
-        return if has("mfa_serial") { "mfa-user" } else { "user" };
+        return if has("mfa_serial") {
+            "mfa-user"
+        } else {
+            "user"
+        };
     }
     if has("credential_process") {
         return "process";
@@ -333,7 +349,12 @@ pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
 /// The RoleSessionName for a step without `role_session_name`: `mfa-` and
 /// the IAM user name from the MFA serial, else the local user name, else the
 /// time. Only the characters AWS allows, at most 64.
-pub fn session_name(step: &RoleStep, mfa_serial: Option<&str>, local_user: Option<&str>, now: i64) -> String {
+pub fn session_name(
+    step: &RoleStep,
+    mfa_serial: Option<&str>,
+    local_user: Option<&str>,
+    now: i64,
+) -> String {
     if let Some(name) = &step.session_name {
         return name.clone();
     }

@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::cache::{Cache, Entry, EntryKind, Key, ENTRY_VERSION};
+use crate::cache::{Cache, ENTRY_VERSION, Entry, EntryKind, Key};
 use crate::code::{CodeRequest, CodeSource, say_rejected};
 use crate::context::Clock;
 use crate::creds::Credentials;
@@ -44,7 +44,13 @@ pub fn base_key(chain: &Chain) -> Key {
     } else {
         EntryKind::Session
     };
-    Key::new(kind, &[&root_identity(&chain.root), chain.mfa_serial.as_deref().unwrap_or("")])
+    Key::new(
+        kind,
+        &[
+            &root_identity(&chain.root),
+            chain.mfa_serial.as_deref().unwrap_or(""),
+        ],
+    )
 }
 
 /// The key of the `index`th role of the chain.
@@ -223,7 +229,9 @@ impl Engine<'_> {
             let code = self.codes.code(&request)?;
             match call(self.sts, &code) {
                 Ok(value) => return Ok(value),
-                Err(StsError::InvalidCode(_)) if attempt < CODE_TRIES && self.codes.can_retry(&request) => {
+                Err(StsError::InvalidCode(_))
+                    if attempt < CODE_TRIES && self.codes.can_retry(&request) =>
+                {
                     say_rejected(CODE_TRIES - attempt);
                     attempt += 1;
                 }
@@ -247,8 +255,9 @@ fn sts_error(error: StsError, what: &str, profile: &str) -> anyhow::Error {
 /// `Version` 1, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken`
 /// and `Expiration`). What it prints is never shown: it holds secrets.
 pub fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
-    let words = shell_words::split(command)
-        .with_context(|| format!("the credential_process of profile `{profile}` cannot be split into words"))?;
+    let words = shell_words::split(command).with_context(|| {
+        format!("the credential_process of profile `{profile}` cannot be split into words")
+    })?;
     let Some((program, args)) = words.split_first() else {
         bail!("the credential_process of profile `{profile}` is empty");
     };

@@ -61,7 +61,11 @@ pub trait Sts {
         duration: i64,
     ) -> Result<Credentials, StsError>;
 
-    fn assume_role(&self, base: &Credentials, request: &AssumeRoleRequest) -> Result<Credentials, StsError>;
+    fn assume_role(
+        &self,
+        base: &Credentials,
+        request: &AssumeRoleRequest,
+    ) -> Result<Credentials, StsError>;
 }
 
 /// The AWS SDK. Endpoint, retries and timeouts come from the SDK's own
@@ -116,7 +120,10 @@ impl SdkSts {
         Ok(self.state.get_or_init(|| (runtime, config)))
     }
 
-    fn client(&self, base: &Credentials) -> Result<(&tokio::runtime::Runtime, aws_sdk_sts::Client), StsError> {
+    fn client(
+        &self,
+        base: &Credentials,
+    ) -> Result<(&tokio::runtime::Runtime, aws_sdk_sts::Client), StsError> {
         let (runtime, config) = self.state()?;
         let credentials = aws_credential_types::Credentials::new(
             base.access_key_id.clone(),
@@ -180,7 +187,9 @@ where
                 .unwrap_or_else(|| format!("{failure:?}"));
             StsError::Unreachable(detail)
         }
-        SdkError::ResponseError(_) => StsError::Other("STS gave an answer that could not be read".into()),
+        SdkError::ResponseError(_) => {
+            StsError::Other("STS gave an answer that could not be read".into())
+        }
         _ => StsError::Other(error_chain(&error)),
     }
 }
@@ -214,7 +223,11 @@ impl Sts for SdkSts {
         convert(output.credentials())
     }
 
-    fn assume_role(&self, base: &Credentials, r: &AssumeRoleRequest) -> Result<Credentials, StsError> {
+    fn assume_role(
+        &self,
+        base: &Credentials,
+        r: &AssumeRoleRequest,
+    ) -> Result<Credentials, StsError> {
         let (runtime, client) = self.client(base)?;
         let request = client
             .assume_role()

@@ -37,15 +37,30 @@ fn list_json_has_every_profile_in_file_order_with_kinds() {
         .config(&config_with_every_kind())
         .credentials(&credentials_with_every_kind());
     let list = json_of(&sandbox.run(&["list", "--json"]));
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
         names,
-        ["alice", "admin", "readonly", "legacy", "proc", "sso", "other", "plain", "temp"]
+        [
+            "alice", "admin", "readonly", "legacy", "proc", "sso", "other", "plain", "temp"
+        ]
     );
-    let kinds: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(
         kinds,
-        ["mfa-user", "mfa-role", "mfa-role", "role", "process", "sso", "other", "user", "session"]
+        [
+            "mfa-user", "mfa-role", "mfa-role", "role", "process", "sso", "other", "user",
+            "session"
+        ]
     );
     assert_eq!(
         list[1],
@@ -56,16 +71,34 @@ fn list_json_has_every_profile_in_file_order_with_kinds() {
     );
 
     // After a session, the profiles that use it show when it ends.
-    assert!(sandbox.run(&["env", "admin", "--token", "123456"]).status.success());
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
     let list = json_of(&sandbox.run(&["list", "--json"]));
-    let expires = list[1]["session_expires_at"].as_str().expect("admin has a session");
+    let expires = list[1]["session_expires_at"]
+        .as_str()
+        .expect("admin has a session");
     assert!(mfa::creds::parse_rfc3339(expires).is_some());
-    assert!(list[0]["session_expires_at"].is_string(), "alice's MFA session too");
-    assert!(list[2]["session_expires_at"].is_null(), "readonly has none yet");
+    assert!(
+        list[0]["session_expires_at"].is_string(),
+        "alice's MFA session too"
+    );
+    assert!(
+        list[2]["session_expires_at"].is_null(),
+        "readonly has none yet"
+    );
 
     let table = stdout(&sandbox.run(&["list"]));
     assert!(table.starts_with("PROFILE"), "{table}");
-    assert!(table.lines().any(|l| l.starts_with("admin ") && l.contains("mfa-role") && l.ends_with('m')), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("admin ") && l.contains("mfa-role") && l.ends_with('m')),
+        "{table}"
+    );
 }
 
 #[test]
@@ -85,12 +118,18 @@ fn show_masks_secrets_and_keeps_file_order() {
         }})
     );
     let text = stdout(&sandbox.run(&["show", "temp"]));
-    assert!(!text.contains("temp-secret") && !text.contains("temp-token"), "{text}");
+    assert!(
+        !text.contains("temp-secret") && !text.contains("temp-token"),
+        "{text}"
+    );
     // Properties stay in file order (read from the raw text: serde_json's
     // Value would sort them).
     let raw = stdout(&sandbox.run(&["show", "readonly", "--json"]));
     let at = |key: &str| raw.find(&format!("\"{key}\"")).unwrap();
-    assert!(at("role_arn") < at("source_profile") && at("source_profile") < at("region"), "{raw}");
+    assert!(
+        at("role_arn") < at("source_profile") && at("source_profile") < at("region"),
+        "{raw}"
+    );
 }
 
 #[test]
@@ -115,11 +154,18 @@ fn roles_lists_each_arn_once_with_its_profiles() {
 fn status_shows_the_shell_session_and_the_cached_ones() {
     let aws = FakeAws::start();
     let sandbox = Sandbox::new(&aws);
-    sandbox.config(&standard_config()).credentials(&standard_credentials());
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
     let empty = json_of(&sandbox.run(&["status", "--json"]));
     assert_eq!(empty, json!({"shell": null, "cached": []}));
 
-    assert!(sandbox.run(&["env", "admin", "--token", "123456"]).status.success());
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -145,7 +191,12 @@ fn status_shows_the_shell_session_and_the_cached_ones() {
         .collect();
     kinds.sort();
     assert_eq!(kinds, ["mfa-session", "role"]);
-    let role = status["cached"].as_array().unwrap().iter().find(|c| c["kind"] == "role").unwrap();
+    let role = status["cached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "role")
+        .unwrap();
     assert_eq!(role["role_arn"], ADMIN_ROLE);
     assert_eq!(role["profile"], "admin");
     let text = stdout(&sandbox.run(&["status"]));
@@ -157,19 +208,36 @@ fn status_shows_the_shell_session_and_the_cached_ones() {
 fn clear_deletes_a_profiles_chain_or_everything() {
     let aws = FakeAws::start();
     let sandbox = Sandbox::new(&aws);
-    sandbox.config(&standard_config()).credentials(&standard_credentials());
-    assert!(sandbox.run(&["env", "admin", "--token", "123456"]).status.success());
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
     assert!(sandbox.run(&["env", "readonly"]).status.success());
     let count = || {
         std::fs::read_dir(sandbox.cache_dir())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "json")
+            })
             .count()
     };
     assert_eq!(count(), 3);
     let out = sandbox.run(&["clear", "admin"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("deleted 2 cached sessions"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("deleted 2 cached sessions"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(count(), 1, "readonly's role session stays");
     // Its MFA session went with admin's chain: a code is needed again.
     assert!(!sandbox.run(&["env", "alice"]).status.success());

@@ -18,12 +18,17 @@ fn env_vars(output: &std::process::Output) -> Vec<(String, String)> {
     assert!(out.status.success(), "bash: {}", stderr(&out));
     stdout(&out)
         .lines()
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
         .collect()
 }
 
 fn var<'a>(vars: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    vars.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn standard(aws: &FakeAws) -> Sandbox {
@@ -41,32 +46,53 @@ fn one_code_serves_every_role_of_its_source_and_the_cache_serves_the_rest() {
 
     let admin = sandbox.run(&["env", "admin", "--shell", "bash", "--token", "123456"]);
     assert!(admin.status.success(), "{}", stderr(&admin));
-    assert_eq!((aws.count("GetSessionToken"), aws.count("AssumeRole")), (1, 1));
+    assert_eq!(
+        (aws.count("GetSessionToken"), aws.count("AssumeRole")),
+        (1, 1)
+    );
 
     // No code and no terminal: the cached MFA session must serve this role.
     let readonly = sandbox.run(&["env", "readonly", "--shell", "bash"]);
     assert!(readonly.status.success(), "{}", stderr(&readonly));
-    assert_eq!((aws.count("GetSessionToken"), aws.count("AssumeRole")), (1, 2));
+    assert_eq!(
+        (aws.count("GetSessionToken"), aws.count("AssumeRole")),
+        (1, 2)
+    );
 
     // Both roles again: cache hits, no STS call at all.
     let calls_before = aws.calls().len();
     let again = sandbox.run(&["env", "admin", "--shell", "bash"]);
     assert!(again.status.success(), "{}", stderr(&again));
-    assert_eq!(stdout(&again), stdout(&admin), "a cache hit gives the same session");
-    assert!(sandbox.run(&["env", "readonly", "--shell", "bash"]).status.success());
+    assert_eq!(
+        stdout(&again),
+        stdout(&admin),
+        "a cache hit gives the same session"
+    );
+    assert!(
+        sandbox
+            .run(&["env", "readonly", "--shell", "bash"])
+            .status
+            .success()
+    );
     assert_eq!(aws.calls().len(), calls_before);
 
     // The one GetSessionToken carried the serial and the code; the
     // AssumeRoles carried none.
     let calls = aws.calls();
-    let gst: Vec<&Value> = calls.iter().filter(|c| c["action"] == "GetSessionToken").collect();
+    let gst: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["action"] == "GetSessionToken")
+        .collect();
     assert_eq!(gst[0]["serial"], SERIAL);
     assert_eq!(gst[0]["token_code"], "123456");
     assert_eq!(gst[0]["access_key_id"], USER_KEY_ID);
     assert_eq!(gst[0]["duration"], 43200);
     for call in calls.iter().filter(|c| c["action"] == "AssumeRole") {
         assert_eq!(call["token_code"], Value::Null);
-        assert_eq!(call["session_token"], true, "roles are assumed with the MFA session");
+        assert_eq!(
+            call["session_token"], true,
+            "roles are assumed with the MFA session"
+        );
         assert_eq!(call["role_session_name"], "mfa-alice");
         assert_eq!(call["duration"], 3600);
     }
@@ -120,7 +146,10 @@ fn ten_concurrent_credential_process_runs_ask_one_code_and_call_sts_twice() {
     let sandbox = Sandbox::new(&aws);
     let counter = sandbox.path("code-runs");
     // mfa_process counts its runs; the sleep widens the window for races.
-    let process = format!("echo run >> '{}'; sleep 0.3; echo 654321", counter.display());
+    let process = format!(
+        "echo run >> '{}'; sleep 0.3; echo 654321",
+        counter.display()
+    );
     sandbox
         .config(&format!(
             "[profile alice]\nmfa_serial = {SERIAL}\nmfa_process = {process}\n\n[profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n"
@@ -185,7 +214,10 @@ fn root_keys_that_are_already_temporary_pass_the_code_to_the_first_assume_role()
     let out = sandbox.run(&["env", "admin", "--shell", "bash", "--token", "222333"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = aws.calls();
-    let assume: Vec<&Value> = calls.iter().filter(|c| c["action"] == "AssumeRole").collect();
+    let assume: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["action"] == "AssumeRole")
+        .collect();
     assert_eq!(assume.len(), 1);
     assert_eq!(assume[0]["serial"], SERIAL);
     assert_eq!(assume[0]["token_code"], "222333");
@@ -214,23 +246,36 @@ fn a_profile_without_mfa_still_becomes_a_session_and_role_chains_work() {
     let out = sandbox.run(&["env", "plain", "--shell", "bash"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let vars = env_vars(&out);
-    assert!(var(&vars, "AWS_ACCESS_KEY_ID").is_some_and(|k| k != USER_KEY_ID && k.starts_with("ASIA")),
-        "long-term keys never reach the shell");
-    let gst = aws.calls().into_iter().find(|c| c["action"] == "GetSessionToken").unwrap();
+    assert!(
+        var(&vars, "AWS_ACCESS_KEY_ID").is_some_and(|k| k != USER_KEY_ID && k.starts_with("ASIA")),
+        "long-term keys never reach the shell"
+    );
+    let gst = aws
+        .calls()
+        .into_iter()
+        .find(|c| c["action"] == "GetSessionToken")
+        .unwrap();
     assert_eq!(gst["serial"], Value::Null);
     assert_eq!(gst["token_code"], Value::Null);
 
     let chained = sandbox.run(&["env", "second", "--shell", "bash"]);
     assert!(chained.status.success(), "{}", stderr(&chained));
     let calls = aws.calls();
-    let assume: Vec<&Value> = calls.iter().filter(|c| c["action"] == "AssumeRole").collect();
+    let assume: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["action"] == "AssumeRole")
+        .collect();
     assert_eq!(assume.len(), 2);
     assert_eq!(assume[0]["role_arn"], ADMIN_ROLE);
     assert_eq!(assume[0]["role_session_name"], "me");
     assert_eq!(assume[0]["external_id"], "ext-1");
     assert_eq!(assume[0]["duration"], 1800);
     assert_eq!(assume[1]["role_arn"], READONLY_ROLE);
-    assert_eq!(aws.count("GetSessionToken"), 1, "the session of `plain` was reused");
+    assert_eq!(
+        aws.count("GetSessionToken"),
+        1,
+        "the session of `plain` was reused"
+    );
 }
 
 #[test]
@@ -239,11 +284,23 @@ fn role_arn_flag_assumes_a_role_on_top_and_duration_applies_to_it() {
     let sandbox = standard(&aws);
     let extra = "arn:aws:iam::210987654321:role/audit";
     let out = sandbox.run(&[
-        "env", "admin", "--shell", "bash", "--token", "123456", "--role-arn", extra, "--duration", "900",
+        "env",
+        "admin",
+        "--shell",
+        "bash",
+        "--token",
+        "123456",
+        "--role-arn",
+        extra,
+        "--duration",
+        "900",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = aws.calls();
-    let assume: Vec<&Value> = calls.iter().filter(|c| c["action"] == "AssumeRole").collect();
+    let assume: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["action"] == "AssumeRole")
+        .collect();
     assert_eq!(assume.len(), 2);
     assert_eq!(assume[1]["role_arn"], extra);
     assert_eq!(assume[1]["duration"], 900);
@@ -254,19 +311,32 @@ fn role_arn_flag_assumes_a_role_on_top_and_duration_applies_to_it() {
 fn refresh_replaces_the_final_session_only() {
     let aws = FakeAws::start();
     let sandbox = standard(&aws);
-    assert!(sandbox.run(&["env", "admin", "--token", "123456"]).status.success());
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
     let first = sandbox.run(&["env", "admin", "--shell", "bash"]);
     let second = sandbox.run(&["env", "admin", "--shell", "bash", "--refresh"]);
     assert!(second.status.success(), "{}", stderr(&second));
     assert_ne!(stdout(&first), stdout(&second));
-    assert_eq!((aws.count("GetSessionToken"), aws.count("AssumeRole")), (1, 2));
+    assert_eq!(
+        (aws.count("GetSessionToken"), aws.count("AssumeRole")),
+        (1, 2)
+    );
 }
 
 #[test]
 fn min_ttl_renews_a_session_that_is_about_to_end() {
     let aws = FakeAws::start();
     let sandbox = standard(&aws);
-    assert!(sandbox.run(&["env", "admin", "--token", "123456"]).status.success());
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
     // A role session lasts an hour: with MFA_MIN_TTL above that it is
     // renewed from the (12 hour) MFA session, without a code.
     let out = sandbox
@@ -276,7 +346,10 @@ fn min_ttl_renews_a_session_that_is_about_to_end() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!((aws.count("GetSessionToken"), aws.count("AssumeRole")), (1, 2));
+    assert_eq!(
+        (aws.count("GetSessionToken"), aws.count("AssumeRole")),
+        (1, 2)
+    );
 }
 
 #[test]
@@ -284,19 +357,34 @@ fn cache_is_private_and_written_atomically() {
     use std::os::unix::fs::MetadataExt;
     let aws = FakeAws::start();
     let sandbox = standard(&aws);
-    assert!(sandbox.run(&["env", "admin", "--token", "123456"]).status.success());
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
     let dir = sandbox.cache_dir();
     assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.iter().filter(|n| n.ends_with(".json")).count(), 2, "{names:?}");
-    assert!(!names.iter().any(|n| n.starts_with(".tmp")), "no temporary file left: {names:?}");
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with(".json")).count(),
+        2,
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.starts_with(".tmp")),
+        "no temporary file left: {names:?}"
+    );
     for name in &names {
         let mode = std::fs::metadata(dir.join(name)).unwrap().mode() & 0o777;
         assert_eq!(mode, 0o600, "{name}");
-        assert!(!name.contains(USER_KEY_ID) && !name.contains("alice"), "names reveal nothing: {name}");
+        assert!(
+            !name.contains(USER_KEY_ID) && !name.contains("alice"),
+            "names reveal nothing: {name}"
+        );
     }
 }
 
@@ -304,7 +392,12 @@ fn cache_is_private_and_written_atomically() {
 fn a_corrupt_cache_entry_is_ignored_and_replaced() {
     let aws = FakeAws::start();
     let sandbox = standard(&aws);
-    assert!(sandbox.run(&["env", "alice", "--token", "123456"]).status.success());
+    assert!(
+        sandbox
+            .run(&["env", "alice", "--token", "123456"])
+            .status
+            .success()
+    );
     let entry = std::fs::read_dir(sandbox.cache_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -345,7 +438,11 @@ fn shell_starts_the_users_shell_with_the_session() {
     let aws = FakeAws::start();
     let sandbox = standard(&aws);
     let script = sandbox.path("fake-shell");
-    std::fs::write(&script, "#!/bin/sh\nprintf '%s' \"$MFA_PROFILE:$AWS_REGION\"\n").unwrap();
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf '%s' \"$MFA_PROFILE:$AWS_REGION\"\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let out = sandbox
         .mfa()
@@ -361,14 +458,26 @@ fn shell_starts_the_users_shell_with_the_session() {
 fn the_aws_cli_reads_credentials_through_credential_process() {
     let aws = FakeAws::start();
     let sandbox = standard(&aws);
-    assert!(sandbox.run(&["env", "admin", "--token", "123456"]).status.success());
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
     let bin = env!("CARGO_BIN_EXE_mfa");
     sandbox.config(&format!(
         "{}\n[profile via-mfa]\ncredential_process = {bin} credential-process admin\nregion = us-east-1\n",
         standard_config()
     ));
     let out = std::process::Command::new("aws")
-        .args(["sts", "get-caller-identity", "--profile", "via-mfa", "--output", "json"])
+        .args([
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "via-mfa",
+            "--output",
+            "json",
+        ])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", &sandbox.home)

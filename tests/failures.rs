@@ -35,7 +35,12 @@ fn unknown_profile_suggests_close_names() {
 fn the_profile_comes_from_aws_profile_when_not_named() {
     let aws = FakeAws::start();
     let sandbox = sandbox_with(&aws, &standard_config());
-    let out = sandbox.mfa().env("AWS_PROFILE", "nobody").args(["env"]).output().unwrap();
+    let out = sandbox
+        .mfa()
+        .env("AWS_PROFILE", "nobody")
+        .args(["env"])
+        .output()
+        .unwrap();
     assert_clean_failure(&out, 2, "no profile named `nobody`");
     let out = sandbox.run(&["env"]);
     assert_clean_failure(&out, 2, "no profile named `default`");
@@ -87,7 +92,12 @@ fn a_malformed_file_is_named_with_its_line_and_the_line_is_not_shown() {
         .credentials(&format!(
             "# keys\n[alice]\naws_access_key_id = {USER_KEY_ID}\naws_secret_access_key {USER_SECRET}\n"
         ));
-    for args in [&["env", "ok"][..], &["list"], &["show", "ok"], &["credential-process", "ok"]] {
+    for args in [
+        &["env", "ok"][..],
+        &["list"],
+        &["show", "ok"],
+        &["credential-process", "ok"],
+    ] {
         let out = sandbox.run(args);
         assert_clean_failure(&out, 2, "~/.aws/credentials line 4");
     }
@@ -105,7 +115,10 @@ fn a_code_that_is_not_six_digits_is_refused_before_any_call() {
         assert_clean_failure(&out, 2, "six digits");
     }
     let with_process = format!("{}\nmfa_process = echo not-a-code\n", standard_config());
-    sandbox.config(&with_process.replace("region = eu-west-1\n", "region = eu-west-1\nmfa_process = echo not-a-code\n"));
+    sandbox.config(&with_process.replace(
+        "region = eu-west-1\n",
+        "region = eu-west-1\nmfa_process = echo not-a-code\n",
+    ));
     let out = sandbox.run(&["env", "alice"]);
     assert_clean_failure(&out, 1, "did not print a six-digit code");
     assert_eq!(aws.calls().len(), 0);
@@ -139,13 +152,23 @@ fn no_terminal_and_no_code_source_says_how_to_pass_a_code() {
 #[test]
 fn an_unreachable_sts_fails_in_bounded_time() {
     // A port that was free a moment ago: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let sandbox = Sandbox::with_endpoint(format!("http://127.0.0.1:{port}"));
-    sandbox.config(&standard_config()).credentials(&standard_credentials());
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
     let started = Instant::now();
     let out = sandbox.run(&["env", "alice", "--token", "123456"]);
     assert_clean_failure(&out, 1, "could not be reached");
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -190,10 +213,19 @@ fn unusable_durations_are_refused_with_the_allowed_range() {
 fn usage_errors_exit_2_with_empty_stdout() {
     let aws = FakeAws::start();
     let sandbox = sandbox_with(&aws, &standard_config());
-    assert_clean_failure(&sandbox.run(&["env", "alice", "--shell", "tcsh"]), 2, "tcsh");
+    assert_clean_failure(
+        &sandbox.run(&["env", "alice", "--shell", "tcsh"]),
+        2,
+        "tcsh",
+    );
     assert_clean_failure(&sandbox.run(&["exec", "alice"]), 2, "CMD");
     assert_clean_failure(&sandbox.run(&["clear"]), 2, "--all");
     assert_clean_failure(&sandbox.run(&["frobnicate"]), 2, "frobnicate");
-    let out = sandbox.mfa().env("MFA_MIN_TTL", "soon").args(["env", "alice"]).output().unwrap();
+    let out = sandbox
+        .mfa()
+        .env("MFA_MIN_TTL", "soon")
+        .args(["env", "alice"])
+        .output()
+        .unwrap();
     assert_clean_failure(&out, 2, "MFA_MIN_TTL");
 }

@@ -46,12 +46,20 @@ fn the_terminal_is_asked_again_for_a_malformed_code_then_a_rejected_one() {
 
     let out = std::fs::read_to_string(sandbox.path("stdout")).unwrap();
     assert!(out.contains("export AWS_SESSION_TOKEN="), "{out}");
-    assert!(!out.contains("MFA code"), "the question never goes to stdout");
+    assert!(
+        !out.contains("MFA code"),
+        "the question never goes to stdout"
+    );
     let calls = aws.calls();
     let statuses: Vec<_> = calls
         .iter()
         .filter(|c| c["action"] == "GetSessionToken")
-        .map(|c| (c["token_code"].as_str().unwrap().to_string(), c["status"].as_i64().unwrap()))
+        .map(|c| {
+            (
+                c["token_code"].as_str().unwrap().to_string(),
+                c["status"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         statuses,
@@ -71,10 +79,7 @@ fn three_rejected_codes_end_the_run_with_empty_stdout() {
     term.exp_string("not accepted").unwrap();
     term.exp_string("EXIT=1").unwrap();
     assert_eq!(std::fs::read_to_string(sandbox.path("stdout")).unwrap(), "");
-    assert_eq!(
-        aws.calls().iter().filter(|c| c["status"] == 403).count(),
-        3
-    );
+    assert_eq!(aws.calls().iter().filter(|c| c["status"] == 403).count(), 3);
 }
 
 #[test]

@@ -3,9 +3,9 @@
 //! PowerShell output, which cannot run here, is parsed with the tree-sitter
 //! grammar and its strings decoded by PowerShell's rules.
 
-mod support;
 #[path = "support/powershell.rs"]
 mod powershell;
+mod support;
 
 use std::path::Path;
 
@@ -60,7 +60,11 @@ fn round_trip(shell: Shell, values: &[String]) -> Vec<Vec<u8>> {
     let output = run_shell(shell.name(), &script);
     assert!(output.status.success(), "{shell}: {}", stderr(&output));
     let count = std::fs::read_to_string(dir.path().join("count")).unwrap();
-    assert_eq!(count.trim(), values.len().to_string(), "{shell}: all exported");
+    assert_eq!(
+        count.trim(),
+        values.len().to_string(),
+        "{shell}: all exported"
+    );
     (0..values.len())
         .map(|i| std::fs::read(dir.path().join(i.to_string())).unwrap())
         .collect()
@@ -158,7 +162,11 @@ fn mfa_env_output_is_evaluated_exactly_by_each_shell() {
             stdout(&out)
         );
         let evaluated = run_shell(shell.name(), &script);
-        assert!(evaluated.status.success(), "{shell}: {}", stderr(&evaluated));
+        assert!(
+            evaluated.status.success(),
+            "{shell}: {}",
+            stderr(&evaluated)
+        );
         assert_eq!(
             stdout(&evaluated),
             format!("{region}|odd.name@x:y/z+1%|s3cr'et\\\"$x|to`ken"),
@@ -178,15 +186,28 @@ fn mfa_env_output_is_evaluated_exactly_by_each_shell() {
     let unset = sandbox.run(&["env", "--unset", "--shell", "pwsh"]);
     let statements = parse_powershell(&stdout(&unset)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(statements.len(), mfa::cmd::env::SESSION_VARS.len());
-    assert_eq!(aws.calls().len(), 0, "temporary root keys are handed out as they are");
+    assert_eq!(
+        aws.calls().len(),
+        0,
+        "temporary root keys are handed out as they are"
+    );
 }
 
 #[test]
 fn the_shell_is_taken_from_mfa_shell_then_the_parent_process() {
     let aws = FakeAws::start();
     let sandbox = Sandbox::new(&aws);
-    let fish_out = sandbox.mfa().env("MFA_SHELL", "fish").args(["env", "--unset"]).output().unwrap();
-    assert!(stdout(&fish_out).starts_with("set -e -g "), "{}", stdout(&fish_out));
+    let fish_out = sandbox
+        .mfa()
+        .env("MFA_SHELL", "fish")
+        .args(["env", "--unset"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&fish_out).starts_with("set -e -g "),
+        "{}",
+        stdout(&fish_out)
+    );
     // Run from a real zsh: the parent process decides.
     let bin = env!("CARGO_BIN_EXE_mfa");
     let out = run_shell("zsh", &format!("'{bin}' env --unset; true"));

@@ -19,7 +19,9 @@ pub fn run(args: ClearArgs, env: &Env) -> Result<()> {
             removed += 1;
         }
     } else if args.profiles.is_empty() {
-        return Err(UsageError::new("name the profiles whose sessions to delete, or use --all").into());
+        return Err(
+            UsageError::new("name the profiles whose sessions to delete, or use --all").into(),
+        );
     } else {
         let profiles = crate::config::load(env)?.profiles();
         for name in &args.profiles {

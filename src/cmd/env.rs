@@ -24,7 +24,8 @@ pub const SESSION_VARS: [&str; 9] = [
 ];
 
 /// Variables that would make AWS tools look elsewhere than the session.
-pub const CONFLICTING_VARS: [&str; 3] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
+pub const CONFLICTING_VARS: [&str; 3] =
+    ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
 
 /// What the session does to the environment: `Some` sets, `None` removes.
 pub fn session_vars(session: &Session) -> Result<Vec<(&'static str, Option<String>)>> {

@@ -35,7 +35,9 @@ struct Status {
 
 fn status(env: &Env, cache: &Cache, now: i64) -> Status {
     let shell = env.get("MFA_PROFILE").map(|profile| {
-        let expires = env.get("MFA_EXPIRES_AT").and_then(|e| e.parse::<i64>().ok());
+        let expires = env
+            .get("MFA_EXPIRES_AT")
+            .and_then(|e| e.parse::<i64>().ok());
         ShellSession {
             profile: profile.to_string(),
             access_key_id: env.get("AWS_ACCESS_KEY_ID").map(str::to_string),
@@ -90,12 +92,18 @@ pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_default(),
-                    c.role_arn.clone().or_else(|| c.mfa_serial.clone()).unwrap_or_default(),
+                    c.role_arn
+                        .clone()
+                        .or_else(|| c.mfa_serial.clone())
+                        .unwrap_or_default(),
                     left(c.seconds_left),
                 ]
             })
             .collect();
-        text.push_str(&crate::output::table(&["  PROFILE", "KIND", "FOR", "LEFT"], &rows));
+        text.push_str(&crate::output::table(
+            &["  PROFILE", "KIND", "FOR", "LEFT"],
+            &rows,
+        ));
     }
     crate::output::print(&text)
 }

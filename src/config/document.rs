@@ -45,11 +45,15 @@ pub enum Item {
     },
     /// An indented line that continues the previous property's value;
     /// `text` is trimmed and keeps any `#` in it.
-    Continuation { text: String },
+    Continuation {
+        text: String,
+    },
     /// An indented `key = value` under a property whose own value is empty
     /// (`s3 =` then `  max_concurrent_requests = 10`); `text` is the trimmed
     /// line, kept as written.
-    SubProperty { text: String },
+    SubProperty {
+        text: String,
+    },
 }
 
 /// One physical line: its text without the line ending, the ending, and its
@@ -306,7 +310,9 @@ fn parse_section(line: &str, kind: FileKind) -> Result<Section, String> {
             "`[{inner}]` is not a profile section of a config file (write `[profile {inner}]`)"
         )),
         (FileKind::Config, Some("profile")) => profile(name, false),
-        (FileKind::Config, Some(other)) => ignored(format!("`[{other} …]` sections are not profiles")),
+        (FileKind::Config, Some(other)) => {
+            ignored(format!("`[{other} …]` sections are not profiles"))
+        }
     }
 }
 

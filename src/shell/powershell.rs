@@ -26,7 +26,10 @@ mod tests {
     #[test]
     fn every_single_quote_character_is_doubled() {
         assert_eq!(quote("it's"), "'it''s'");
-        assert_eq!(quote("\u{2019}x\u{2018}"), "'\u{2019}\u{2019}x\u{2018}\u{2018}'");
+        assert_eq!(
+            quote("\u{2019}x\u{2018}"),
+            "'\u{2019}\u{2019}x\u{2018}\u{2018}'"
+        );
         assert_eq!(quote("$env:X `n \"\u{201C}"), "'$env:X `n \"\u{201C}'");
     }
 }

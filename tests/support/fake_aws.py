@@ -744,13 +744,11 @@ def main(argv: list[str] | None = None) -> None:
 
     verbose = os.environ.get("FAKE_AWS_VERBOSE") == "1"
     port_channel = isolate_stdout()
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="fake_aws: %(name)s: %(message)s",
-    )
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
+                        format="%(name)s: %(message)s")
     # werkzeug logs one INFO line per request; quiet unless asked.
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+    LOG.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
     # Start watching before the slow moto import, so a test process that
     # dies during start-up does not leave us behind.

@@ -60,7 +60,9 @@ impl FakeAws {
         )
         .expect("send to fake AWS");
         let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read from fake AWS");
+        stream
+            .read_to_string(&mut response)
+            .expect("read from fake AWS");
         let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
         assert!(head.contains(" 200 "), "fake AWS answered {head}");
         serde_json::from_str(body).unwrap_or(Value::Null)
@@ -206,7 +208,11 @@ pub fn assert_fails(output: &Output, status: i32, needle: &str) {
         Some(status),
         "expected exit {status}; stderr: {err}"
     );
-    assert!(output.stdout.is_empty(), "stdout not empty: {}", stdout(output));
+    assert!(
+        output.stdout.is_empty(),
+        "stdout not empty: {}",
+        stdout(output)
+    );
     assert!(
         err.contains(needle),
         "stderr should mention {needle:?}, was: {err}"
