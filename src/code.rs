@@ -26,6 +26,8 @@ pub trait CodeSource {
     fn code(&mut self, request: &CodeRequest) -> Result<String>;
     /// Whether a rejected code can be asked for again.
     fn can_retry(&self, request: &CodeRequest) -> bool;
+    /// Tells the person who typed the code that STS refused it.
+    fn rejected(&mut self, attempts_left: u32);
 }
 
 /// The real sources, in order: `--token`, `mfa_process`, the terminal.
@@ -51,6 +53,19 @@ impl CodeSource for Codes {
 
     fn can_retry(&self, request: &CodeRequest) -> bool {
         self.token.is_none() && request.mfa_process.is_none()
+    }
+
+    fn rejected(&mut self, attempts_left: u32) {
+        let message = format!(
+            "That code was not accepted; {attempts_left} more {}.\n",
+            if attempts_left == 1 { "try" } else { "tries" }
+        );
+        match open_terminal() {
+            Ok(mut tty) => {
+                let _ = tty.write_all(message.as_bytes());
+            }
+            Err(_) => eprint!("mfa: {message}"),
+        }
     }
 }
 
@@ -110,20 +125,6 @@ fn ask_terminal(request: &CodeRequest) -> Result<String> {
             return Ok(code.to_string());
         }
         writeln!(writer, "A code is the six digits your MFA device shows.")?;
-    }
-}
-
-/// Tells the person at the terminal (or stderr) that a code was refused.
-pub fn say_rejected(attempts_left: u32) {
-    let message = format!(
-        "That code was not accepted; {attempts_left} more {}.\n",
-        if attempts_left == 1 { "try" } else { "tries" }
-    );
-    match open_terminal() {
-        Ok(mut tty) => {
-            let _ = tty.write_all(message.as_bytes());
-        }
-        Err(_) => eprint!("mfa: {message}"),
     }
 }
 

@@ -374,3 +374,137 @@ pub fn session_name(
     };
     name.chars().take(64).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::document::{FileKind, parse};
+    use std::path::Path;
+
+    fn profiles(config: &str, credentials: &str) -> Profiles {
+        let c = parse(config, Path::new("config"), FileKind::Config).unwrap();
+        let k = parse(credentials, Path::new("credentials"), FileKind::Credentials).unwrap();
+        Profiles::from_documents(Some(&c), Some(&k))
+    }
+
+    const KEYS: &str = "[user]\naws_access_key_id = AKIA1\naws_secret_access_key = s1\n";
+
+    #[test]
+    fn the_nearest_mfa_serial_and_mfa_process_on_the_chain_apply() {
+        let p = profiles(
+            "[profile user]\nmfa_serial = user-serial\nmfa_process = user-cmd\n\
+             [profile a]\nrole_arn = arn:a\nsource_profile = user\nmfa_serial = a-serial\n\
+             [profile b]\nrole_arn = arn:b\nsource_profile = a\n",
+            KEYS,
+        );
+        let chain = resolve(&p, "b", &Overrides::default()).unwrap();
+        assert_eq!(chain.mfa_serial.as_deref(), Some("a-serial"));
+        assert_eq!(chain.mfa_process.as_deref(), Some("user-cmd"));
+        let arns: Vec<&str> = chain.roles.iter().map(|r| r.role_arn.as_str()).collect();
+        assert_eq!(arns, ["arn:a", "arn:b"], "assumed from the root up");
+        assert_eq!(chain.root.profile(), "user");
+    }
+
+    #[test]
+    fn static_keys_win_in_a_source_profile_and_the_role_wins_in_the_chosen_one() {
+        let p = profiles(
+            "[profile both]\nrole_arn = arn:both\nsource_profile = user\n\
+             [profile top]\nrole_arn = arn:top\nsource_profile = both\n",
+            &format!("{KEYS}[both]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n"),
+        );
+        let top = resolve(&p, "top", &Overrides::default()).unwrap();
+        assert_eq!(top.roles.len(), 1);
+        assert_eq!(top.root.profile(), "both");
+        let both = resolve(&p, "both", &Overrides::default()).unwrap();
+        assert_eq!(both.roles[0].role_arn, "arn:both");
+        assert_eq!(both.root.profile(), "user");
+    }
+
+    #[test]
+    fn a_role_profile_may_be_its_own_source_when_it_holds_keys() {
+        let p = profiles(
+            "[profile me]\nrole_arn = arn:me\nsource_profile = me\n",
+            "[me]\naws_access_key_id = AKIA3\naws_secret_access_key = s3\n",
+        );
+        let chain = resolve(&p, "me", &Overrides::default()).unwrap();
+        assert_eq!((chain.root.profile(), chain.roles.len()), ("me", 1));
+    }
+
+    #[test]
+    fn overrides_add_a_role_and_set_the_last_duration() {
+        let p = profiles("[profile user]\nmfa_session_duration = 3600\n", KEYS);
+        let plain = resolve(
+            &p,
+            "user",
+            &Overrides {
+                role_arn: None,
+                duration: Some(7200),
+            },
+        )
+        .unwrap();
+        assert_eq!((plain.session_duration, plain.roles.len()), (7200, 0));
+        let with_role = resolve(
+            &p,
+            "user",
+            &Overrides {
+                role_arn: Some("arn:extra".into()),
+                duration: Some(900),
+            },
+        )
+        .unwrap();
+        assert_eq!(with_role.session_duration, 3600);
+        assert_eq!(with_role.roles[0].duration, 900);
+        assert_eq!(with_role.roles[0].profile, None);
+    }
+
+    #[test]
+    fn credential_process_and_temporary_keys_are_roots_too() {
+        let p = profiles(
+            "[profile proc]\ncredential_process = get-keys --for me\n",
+            "[temp]\naws_access_key_id = ASIA1\naws_secret_access_key = s\naws_session_token = t\n",
+        );
+        let proc_chain = resolve(&p, "proc", &Overrides::default()).unwrap();
+        assert!(
+            matches!(proc_chain.root, Root::Process { ref command, .. } if command == "get-keys --for me")
+        );
+        let temp = resolve(&p, "temp", &Overrides::default()).unwrap();
+        assert!(
+            matches!(temp.root, Root::Keys { ref credentials, .. } if !credentials.is_long_term())
+        );
+    }
+
+    #[test]
+    fn unsupported_sources_say_why() {
+        let p = profiles(
+            "[profile ec2]\nrole_arn = arn:x\ncredential_source = Ec2InstanceMetadata\n\
+             [profile sso]\nsso_session = corp\n",
+            "",
+        );
+        let e = resolve(&p, "ec2", &Overrides::default()).unwrap_err();
+        assert!(e.0.contains("credential_source"), "{e}");
+        let e = resolve(&p, "sso", &Overrides::default()).unwrap_err();
+        assert!(e.0.contains("SSO"), "{e}");
+    }
+
+    #[test]
+    fn session_names_come_from_the_serial_then_the_user_then_the_time() {
+        let step = RoleStep {
+            profile: None,
+            role_arn: "arn".into(),
+            session_name: None,
+            external_id: None,
+            duration: 3600,
+        };
+        let serial = Some("arn:aws:iam::1:mfa/path/alice.smith");
+        assert_eq!(
+            session_name(&step, serial, Some("bob"), 7),
+            "mfa-alice.smith"
+        );
+        assert_eq!(session_name(&step, None, Some("bob d'or"), 7), "mfa-bobdor");
+        assert_eq!(session_name(&step, None, None, 7), "mfa-7");
+        assert_eq!(
+            session_name(&step, None, Some(&"x".repeat(100)), 7).len(),
+            64
+        );
+    }
+}

@@ -7,7 +7,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::cache::{Cache, ENTRY_VERSION, Entry, EntryKind, Key};
-use crate::code::{CodeRequest, CodeSource, say_rejected};
+use crate::code::{CodeRequest, CodeSource};
 use crate::context::Clock;
 use crate::creds::Credentials;
 use crate::resolve::{Chain, Root, session_name};
@@ -232,7 +232,7 @@ impl Engine<'_> {
                 Err(StsError::InvalidCode(_))
                     if attempt < CODE_TRIES && self.codes.can_retry(&request) =>
                 {
-                    say_rejected(CODE_TRIES - attempt);
+                    self.codes.rejected(CODE_TRIES - attempt);
                     attempt += 1;
                 }
                 Err(e @ StsError::InvalidCode(_)) => {
@@ -291,4 +291,180 @@ pub fn run_credential_process(profile: &str, command: &str) -> Result<Credential
         );
     }
     Ok(parsed.credentials)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The engine with an in-memory STS and a fixed clock: exact, fast, and
+    //! independent of the real STS the integration tests use.
+    use super::*;
+    use crate::code::CodeSource;
+    use crate::context::FixedClock;
+    use crate::resolve::{Overrides, resolve};
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct MemorySts {
+        calls: RefCell<Vec<String>>,
+        reject: RefCell<Vec<String>>,
+    }
+
+    impl MemorySts {
+        fn issue(&self, what: String, expires: i64) -> Credentials {
+            let n = self.calls.borrow().len();
+            self.calls.borrow_mut().push(what);
+            Credentials {
+                access_key_id: format!("ASIA{n}"),
+                secret_access_key: format!("secret{n}"),
+                session_token: Some(format!("token{n}")),
+                expiration: Some(expires),
+            }
+        }
+    }
+
+    impl Sts for MemorySts {
+        fn get_session_token(
+            &self,
+            base: &Credentials,
+            serial: Option<&str>,
+            code: Option<&str>,
+            duration: i64,
+        ) -> Result<Credentials, StsError> {
+            if code.is_some_and(|c| self.reject.borrow().iter().any(|r| r == c)) {
+                self.calls.borrow_mut().push("rejected".into());
+                return Err(StsError::InvalidCode("bad code".into()));
+            }
+            Ok(self.issue(
+                format!("gst {} {serial:?} {code:?}", base.access_key_id),
+                1000 + duration,
+            ))
+        }
+
+        fn assume_role(
+            &self,
+            base: &Credentials,
+            r: &AssumeRoleRequest,
+        ) -> Result<Credentials, StsError> {
+            Ok(self.issue(
+                format!("assume {} {} {:?}", base.access_key_id, r.role_arn, r.code),
+                1000 + r.duration,
+            ))
+        }
+    }
+
+    /// Codes from a list, as a terminal that can be asked again would give them.
+    struct ListedCodes(Vec<&'static str>, u32);
+
+    impl CodeSource for ListedCodes {
+        fn code(&mut self, _: &CodeRequest) -> Result<String> {
+            self.1 += 1;
+            Ok(self.0.remove(0).to_string())
+        }
+        fn can_retry(&self, _: &CodeRequest) -> bool {
+            true
+        }
+        fn rejected(&mut self, _: u32) {}
+    }
+
+    fn chain(name: &str) -> Chain {
+        let config = "[profile user]\nmfa_serial = SERIAL\n[profile role]\nrole_arn = arn:role\nsource_profile = user\n";
+        let credentials = "[user]\naws_access_key_id = AKIAUSER\naws_secret_access_key = s\n";
+        let c = crate::config::document::parse(
+            config,
+            std::path::Path::new("c"),
+            crate::config::FileKind::Config,
+        )
+        .unwrap();
+        let k = crate::config::document::parse(
+            credentials,
+            std::path::Path::new("k"),
+            crate::config::FileKind::Credentials,
+        )
+        .unwrap();
+        let profiles = crate::config::Profiles::from_documents(Some(&c), Some(&k));
+        resolve(&profiles, name, &Overrides::default()).unwrap()
+    }
+
+    fn run(
+        cache: &Cache,
+        sts: &MemorySts,
+        codes: &mut ListedCodes,
+        now: i64,
+        name: &str,
+    ) -> Result<Credentials> {
+        Engine {
+            cache,
+            sts,
+            codes,
+            clock: &FixedClock(now),
+            min_ttl: 300,
+            refresh: false,
+            local_user: None,
+        }
+        .credentials(&chain(name))
+    }
+
+    #[test]
+    fn the_mfa_session_is_renewed_only_when_it_nears_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: dir.path().to_path_buf(),
+        };
+        let sts = MemorySts::default();
+        let mut codes = ListedCodes(vec!["111111", "222222"], 0);
+        run(&cache, &sts, &mut codes, 1000, "role").unwrap();
+        // The role (expires at 1000 + 3600) nears its end; the MFA session
+        // (1000 + 43200) does not: renewed without a code.
+        run(&cache, &sts, &mut codes, 1000 + 3600 - 200, "role").unwrap();
+        assert_eq!(codes.1, 1);
+        // Past the MFA session: a new code.
+        run(&cache, &sts, &mut codes, 1000 + 43200 - 100, "role").unwrap();
+        assert_eq!(codes.1, 2);
+        let calls = sts.calls.borrow();
+        assert_eq!(
+            *calls,
+            [
+                "gst AKIAUSER Some(\"SERIAL\") Some(\"111111\")",
+                "assume ASIA0 arn:role None",
+                "assume ASIA0 arn:role None",
+                "gst AKIAUSER Some(\"SERIAL\") Some(\"222222\")",
+                "assume ASIA3 arn:role None",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rejected_code_is_asked_again_at_most_three_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: dir.path().to_path_buf(),
+        };
+        let sts = MemorySts::default();
+        sts.reject.borrow_mut().extend([
+            "000001".to_string(),
+            "000002".to_string(),
+            "000003".to_string(),
+        ]);
+        let mut codes = ListedCodes(vec!["000001", "000002", "123456"], 0);
+        run(&cache, &sts, &mut codes, 0, "user").unwrap();
+        assert_eq!(codes.1, 3);
+        let mut codes = ListedCodes(vec!["000001", "000002", "000003", "123456"], 0);
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache {
+            dir: dir.path().to_path_buf(),
+        };
+        let error = run(&cache, &sts, &mut codes, 0, "user").unwrap_err();
+        assert_eq!(codes.1, 3);
+        assert!(format!("{error:#}").contains("not accepted"), "{error:#}");
+    }
+
+    #[test]
+    fn cache_keys_are_shared_by_roles_of_one_source_and_stable() {
+        let role = chain("role");
+        let user = chain("user");
+        assert_eq!(base_key(&role), base_key(&user));
+        assert_eq!(final_key(&user), Some(base_key(&user)));
+        assert_eq!(final_key(&role), Some(role_key(&role, 0)));
+        assert_eq!(role_key(&role, 0), role_key(&chain("role"), 0));
+    }
 }

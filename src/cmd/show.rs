@@ -69,7 +69,8 @@ pub fn run(args: ShowArgs, env: &Env) -> Result<()> {
     for (key, value) in &shown.properties {
         // Sub-properties and continuations: one indented line each.
         let value = value.replace('\n', "\n    ");
-        text.push_str(&format!("  {key} = {value}\n"));
+        let separator = if value.starts_with('\n') { "" } else { " " };
+        text.push_str(&format!("  {key} ={separator}{value}\n"));
     }
     crate::output::print(&text)
 }

@@ -117,7 +117,8 @@ FAULT_ERRORS = {
     503: ("ServiceUnavailable", "Service is unable to handle request.", "Receiver"),
 }
 
-GARBAGE_BODY = b"<<< this is not XML }{ \x00\xff"
+# Valid UTF-8, so clients fail in their XML parser rather than in decoding.
+GARBAGE_BODY = b"this is not XML at all }{ <<<"
 
 
 class Reject(Exception):
