@@ -2,6 +2,9 @@
 //! `src/cmd/<name>.rs`.
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
+
+use crate::cmd::completions::{complete_profiles, complete_roles};
 
 use crate::shell::Shell;
 
@@ -40,6 +43,18 @@ pub enum Command {
     Status(JsonArgs),
     /// Delete cached sessions
     Clear(ClearArgs),
+    /// Print the shell hook: `mfa use`, `mfa off`, the prompt countdown, renewal in place
+    Init(InitArgs),
+    /// Print one short command per profile (aws-prod, aws-stage, …)
+    Alias(AliasArgs),
+    /// Print the completion script (profiles and role ARNs read at TAB time)
+    Completions(CompletionsArgs),
+    /// Print one prompt segment (`prod 42m`) from the environment alone
+    Prompt(PromptArgs),
+    /// Set a session in this shell (needs the hook: see `mfa init`)
+    Use(HookOnlyArgs),
+    /// Remove the session from this shell (needs the hook: see `mfa init`)
+    Off(HookOnlyArgs),
 }
 
 /// How a session is obtained: shared by env, exec, shell, credential-process.
@@ -49,7 +64,7 @@ pub struct SessionArgs {
     #[arg(long, value_name = "CODE")]
     pub token: Option<String>,
     /// Assume this role on top of what the profile gives
-    #[arg(long, value_name = "ARN")]
+    #[arg(long, value_name = "ARN", add = ArgValueCompleter::new(complete_roles))]
     pub role_arn: Option<String>,
     /// Lifetime of the final session, in seconds
     #[arg(long, value_name = "SECS")]
@@ -62,6 +77,7 @@ pub struct SessionArgs {
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     /// Profile (default: $AWS_PROFILE, else `default`)
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: Option<String>,
     /// Shell to write for (default: $MFA_SHELL, the parent shell, $SHELL, bash)
     #[arg(long, value_enum)]
@@ -75,6 +91,7 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     #[command(flatten)]
     pub session: SessionArgs,
@@ -85,6 +102,7 @@ pub struct ExecArgs {
 
 #[derive(Debug, Args)]
 pub struct ShellArgs {
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     #[command(flatten)]
     pub session: SessionArgs,
@@ -92,6 +110,7 @@ pub struct ShellArgs {
 
 #[derive(Debug, Args)]
 pub struct CredentialProcessArgs {
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     #[command(flatten)]
     pub session: SessionArgs,
@@ -107,6 +126,7 @@ pub struct JsonArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Profile (default: $AWS_PROFILE, else `default`)
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: Option<String>,
     /// Print JSON
     #[arg(long)]
@@ -114,8 +134,62 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+    /// Keep MFA_PROMPT current but leave the prompt itself alone
+    #[arg(long)]
+    pub no_prompt: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AliasMode {
+    /// Set the session in the current shell (needs `mfa init`)
+    Use,
+    /// Run a command with the session: `aws-prod s3 ls`
+    Exec,
+    /// Open a subshell with the session
+    Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct AliasArgs {
+    /// Shell to write for (default: $MFA_SHELL, the parent shell, $SHELL, bash)
+    #[arg(long, value_enum)]
+    pub shell: Option<Shell>,
+    /// Prefix of each command's name (a profile's mfa_alias replaces the whole name)
+    #[arg(long, default_value = "aws-")]
+    pub prefix: String,
+    #[arg(long, value_enum, default_value = "use")]
+    pub mode: AliasMode,
+    /// With --mode exec: the program the arguments go to (empty: the arguments are the command)
+    #[arg(long, default_value = "aws", value_name = "PROGRAM")]
+    pub command: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    /// Placeholders: {profile}, {left} (42m, or `expired`), {state} (ok, warn, expired), {expires_at}
+    #[arg(long, default_value = "{profile} {left}")]
+    pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HookOnlyArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, add = ArgValueCompleter::new(complete_profiles))]
+    pub rest: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct ClearArgs {
     /// Profiles whose cached sessions to delete
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profiles: Vec<String>,
     /// Delete every cached session
     #[arg(long, conflicts_with = "profiles")]

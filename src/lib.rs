@@ -14,6 +14,7 @@ pub mod creds;
 pub mod error;
 pub mod output;
 pub mod paths;
+pub mod prompt;
 pub mod resolve;
 pub mod session;
 pub mod shell;
@@ -23,6 +24,10 @@ use clap::Parser;
 
 /// Runs the command line and returns the exit status.
 pub fn main() -> i32 {
+    // At TAB time the shell runs `COMPLETE=<shell> mfa -- <words>`: answer and exit.
+    clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .var(cmd::completions::VAR)
+        .complete();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -1,11 +1,16 @@
 //! One file per subcommand; this module dispatches and holds what several
 //! of them share: getting a session for a profile.
 
+pub mod alias;
 mod clear;
+pub mod completions;
 mod credential_process;
 pub mod env;
 mod exec;
+mod hook_only;
+pub mod init;
 mod list;
+mod prompt;
 mod roles;
 mod shell;
 mod show;
@@ -33,6 +38,12 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Roles(args) => roles::run(args, env),
         Command::Status(args) => status::run(args, env),
         Command::Clear(args) => clear::run(args, env),
+        Command::Init(args) => init::run(args),
+        Command::Alias(args) => alias::run(args, env),
+        Command::Completions(args) => completions::run(args),
+        Command::Prompt(args) => prompt::run(args, env),
+        Command::Use(_) => hook_only::run("use"),
+        Command::Off(_) => hook_only::run("off"),
     }
 }
 

@@ -27,30 +27,40 @@ else is ever written to stdout (logs go to stderr; FAKE_AWS_VERBOSE=1 turns
 on per-request logging).  It exits when stdin reaches EOF (so it dies with
 the test process that spawned it with a piped stdin), and on SIGTERM/SIGINT.
 
+MFA codes: a TokenCode must be six ASCII digits (else 400 ValidationError).
+If codes were registered for the SerialNumber via /_fake/mfa, only those
+are right; otherwise every six-digit code is right except "000000" (403
+AccessDenied), so tests get a wrong code without any setup.
+
 Point clients at it with e.g. AWS_ENDPOINT_URL_STS=http://127.0.0.1:<n> and
 AWS_ENDPOINT_URL_IAM=http://127.0.0.1:<n>.  moto picks the service from the
 SigV4 credential scope in the Authorization header, so one port serves all.
 
 Control API (JSON; these paths can never collide with AWS requests):
-  GET  /_fake/calls   -> {"calls": [record, ...]} in arrival order
+  GET  /_fake/calls   -> {"calls": [record, ...]} in arrival order;
+                         ?root_access_key_id=AKID keeps only that key's calls
   POST /_fake/reset   -> clears calls, registered MFA codes and faults
   POST /_fake/mfa     {"serial": "...", "codes": ["123456", ...]}
                       -> the accepted codes for that serial (replaces)
   POST /_fake/faults  {"action": "GetSessionToken"|"AssumeRole"|...|"*",
                        "delay_ms": int, "status": int, "garbage": bool,
                        "reset": bool, "count": int,
-                       "code": str, "message": str}   (all optional)
-                      -> appends a fault
+                       "code": str, "message": str, "access_key_id": str}
+                      -> appends a fault (every field optional; see Fault)
   GET  /_fake/faults  -> {"faults": [...]} (remaining faults, for debugging)
   GET  /_fake/health  -> {"ok": true}
 
 A call record is
   {"service", "action", "access_key_id", "session_token", "serial",
    "token_code", "duration", "role_arn", "role_session_name", "external_id",
-   "status", "time", "returned_access_key_id"}
+   "status", "time", "returned_access_key_id", "root_access_key_id"}
 where status is the HTTP status sent (0 when the connection was dropped by a
-"reset" fault) and returned_access_key_id is the AccessKeyId handed out by a
-successful GetSessionToken/AssumeRole (else null).
+"reset" fault), returned_access_key_id is the AccessKeyId handed out by a
+successful GetSessionToken/AssumeRole (else null) and root_access_key_id is
+the long-term key the signer's credentials descend from (the signer itself
+for long-term keys).  The root key lets several tests share one server:
+give each test its own long-term AccessKeyId and MFA serial, filter calls
+with ?root_access_key_id= and scope faults with "access_key_id".
 """
 
 from __future__ import annotations
@@ -135,6 +145,15 @@ class DropConnection(Exception):
 
 @dataclass
 class Fault:
+    """One injected fault; applies to the next `count` matching requests.
+
+    The first matching fault in the list is used.  delay_ms sleeps first;
+    then reset drops the connection, garbage answers 200 with a non-XML
+    body, status answers an AWS XML error (code/message override the
+    defaults in FAULT_ERRORS); with none of those the request goes on
+    normally after the delay.
+    """
+
     action: str = "*"
     delay_ms: int = 0
     status: int | None = None
@@ -143,8 +162,11 @@ class Fault:
     count: int | None = None  # remaining uses; None = forever
     code: str | None = None
     message: str | None = None
+    access_key_id: str | None = None  # only requests rooted at this key
 
-    def matches(self, action: str | None) -> bool:
+    def matches(self, action: str | None, root_key: str | None) -> bool:
+        if self.access_key_id is not None and self.access_key_id != root_key:
+            return False
         return self.action == "*" or self.action == action
 
 
@@ -160,21 +182,33 @@ class State:
     role_keys: set[str] = field(default_factory=set)
     # AccessKeyId from GetSessionToken -> AccessKeyId that requested it.
     session_parents: dict[str, str] = field(default_factory=dict)
+    # Any AccessKeyId handed out (GetSessionToken or AssumeRole) -> signer.
+    key_parents: dict[str, str] = field(default_factory=dict)
     # Sockets a 'reset' fault wants closed with RST; see install_reset_support.
     doomed_sockets: set[socket.socket] = field(default_factory=set)
 
     def reset(self) -> None:
-        # role_keys/session_parents describe credentials moto still honours,
-        # so they survive a reset, like moto's own state does.
+        # The key bookkeeping describes credentials moto still honours, so
+        # it survives a reset, like moto's own state does.
         with self.lock:
             self.calls.clear()
             self.mfa_codes.clear()
             self.faults.clear()
 
-    def take_fault(self, action: str | None) -> Fault | None:
+    def root_key(self, access_key_id: str | None) -> str | None:
+        """The long-term key a chain of temporary credentials started from."""
+        with self.lock:
+            key = access_key_id
+            for _ in range(100):  # guards against (impossible) cycles
+                if key not in self.key_parents:
+                    break
+                key = self.key_parents[key]
+            return key
+
+    def take_fault(self, action: str | None, root_key: str | None) -> Fault | None:
         with self.lock:
             for i, fault in enumerate(self.faults):
-                if fault.matches(action):
+                if fault.matches(action, root_key):
                     if fault.count is not None:
                         fault.count -= 1
                         if fault.count <= 0:
@@ -316,6 +350,7 @@ class FakeAws:
         body = read_body(environ)
         req = parse_request(environ, body)
         p = req.params
+        root_key = self.state.root_key(req.access_key_id)
         record: dict[str, Any] = {
             "service": req.service,
             "action": req.action,
@@ -330,12 +365,13 @@ class FakeAws:
             "status": None,
             "time": arrival,
             "returned_access_key_id": None,
+            "root_access_key_id": root_key,
         }
         with self.state.lock:
             self.state.calls.append(record)
 
         try:
-            status, headers, out = self.handle(environ, req, record)
+            status, headers, out = self.handle(environ, req, record, root_key)
         except DropConnection:
             with self.state.lock:
                 record["status"] = 0
@@ -360,9 +396,13 @@ class FakeAws:
     # -- request handling ---------------------------------------------------
 
     def handle(
-        self, environ: dict[str, Any], req: AwsRequest, record: dict[str, Any]
+        self,
+        environ: dict[str, Any],
+        req: AwsRequest,
+        record: dict[str, Any],
+        root_key: str | None,
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        fault = self.state.take_fault(req.action)
+        fault = self.state.take_fault(req.action, root_key)
         if fault is not None:
             if fault.delay_ms > 0:
                 time.sleep(fault.delay_ms / 1000)
@@ -529,13 +569,15 @@ class FakeAws:
             with self.state.lock:
                 if req.access_key_id:
                     self.state.session_parents[access_key_id] = req.access_key_id
-                record["returned_access_key_id"] = access_key_id
         else:
             access_key_id = element_text(xml, "AccessKeyId")
             with self.state.lock:
                 if access_key_id:
                     self.state.role_keys.add(access_key_id)
-                record["returned_access_key_id"] = access_key_id
+        with self.state.lock:
+            if access_key_id and req.access_key_id:
+                self.state.key_parents[access_key_id] = req.access_key_id
+            record["returned_access_key_id"] = access_key_id
         return xml.encode("utf-8")
 
     def doom_connection(self, environ: dict[str, Any]) -> None:
@@ -558,7 +600,8 @@ class FakeAws:
         path = environ.get("PATH_INFO", "").rstrip("/")
         body = read_body(environ)
         try:
-            status, payload = self.control_route(method, path, body)
+            query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            status, payload = self.control_route(method, path, query, body)
         except ValueError as exc:
             status, payload = 400, {"error": str(exc)}
         out = json.dumps(payload).encode()
@@ -568,7 +611,9 @@ class FakeAws:
         )
         return [out]
 
-    def control_route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+    def control_route(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
         routes = {
             "/_fake/calls": ("GET",),
             "/_fake/reset": ("POST",),
@@ -585,8 +630,11 @@ class FakeAws:
         if path == "/_fake/health":
             return 200, {"ok": True}
         if path == "/_fake/calls":
+            root = query.get("root_access_key_id")
             with state.lock:
-                return 200, {"calls": [dict(c) for c in state.calls]}
+                calls = [dict(c) for c in state.calls
+                         if root is None or c["root_access_key_id"] == root]
+            return 200, {"calls": calls}
         if path == "/_fake/reset":
             state.reset()
             return 200, {"ok": True}
@@ -615,6 +663,7 @@ class FakeAws:
             count=_field(data, "count", int, None),
             code=_field(data, "code", str, None),
             message=_field(data, "message", str, None),
+            access_key_id=_field(data, "access_key_id", str, None),
         )
         if fault.count is not None and fault.count <= 0:
             raise ValueError("count must be positive")

@@ -1,0 +1,136 @@
+# shellcheck shell=bash
+# mfa shell integration for bash 4.4+: eval "$(mfa init bash)" in ~/.bashrc
+#
+# - `mfa use PROFILE [flags]` sets a session in this shell, `mfa off` removes
+#   it; every other subcommand goes to the binary.
+# - Before each prompt, MFA_PROMPT holds `prod 42m` (`prod 8m!` inside
+#   MFA_WARN_SECONDS, `prod expired` after), shown at the start of PS1.
+# - When the session ends (or is within MFA_RENEW_SECONDS of it), the hook
+#   renews it in place before the prompt: silently while the cached MFA
+#   session lasts, else by asking for a code. Ctrl-C or a failure leaves
+#   `expired` and does not ask again until the next `mfa use`.
+#   MFA_AUTO_RENEW=0 turns renewal off.
+# - With a valid session the hook starts no process: it compares
+#   MFA_EXPIRES_AT with the shell's own clock.
+
+__mfa_bin=__MFA_BIN__
+__mfa_show_prompt=__MFA_SHOW_PROMPT__
+
+mfa() {
+  case "${1-}" in
+    use) shift; __mfa_use "$@" ;;
+    off) shift; __mfa_off ;;
+    *) command "$__mfa_bin" "$@" ;;
+  esac
+}
+
+__mfa_use() {
+  local script
+  script=$(command "$__mfa_bin" env --shell bash "$@") || return
+  eval "$script"
+  # Renewal repeats what shapes the session, never a one-time code.
+  __mfa_renew_flags=()
+  while (($#)); do
+    case "$1" in
+      --role-arn | --duration) __mfa_renew_flags+=("$1" "${2-}"); shift ;;
+      --role-arn=* | --duration=*) __mfa_renew_flags+=("$1") ;;
+    esac
+    shift
+  done
+  __mfa_renew_blocked=
+  __mfa_update
+}
+
+__mfa_off() {
+  local script
+  script=$(command "$__mfa_bin" env --unset --shell bash) || return
+  eval "$script"
+  __mfa_renew_flags=()
+  __mfa_renew_blocked=
+  __mfa_update
+}
+
+__mfa_renew() {
+  # Blocked before trying: Ctrl-C cuts this function short, and a cut-short
+  # renewal must not ask again at every prompt.
+  __mfa_renew_blocked=1
+  local script
+  script=$(command "$__mfa_bin" env "$MFA_PROFILE" --shell bash "${__mfa_renew_flags[@]}") || return 1
+  eval "$script"
+  __mfa_renew_blocked=
+}
+
+# Seconds since the epoch, without a process: EPOCHSECONDS (bash 5), else
+# printf's own clock (bash 4.2+).
+__mfa_now() {
+  if [[ -n "${EPOCHSECONDS-}" ]]; then
+    __mfa_clock=$EPOCHSECONDS
+  else
+    printf -v __mfa_clock '%(%s)T' -1
+  fi
+}
+
+# Sets MFA_PROMPT and the coloured PS1 segment from the environment.
+__mfa_update() {
+  MFA_PROMPT=
+  __mfa_ps1=
+  # Only digits reach arithmetic: bash would evaluate anything else as code.
+  [[ -n "${MFA_PROFILE-}" && "${MFA_EXPIRES_AT-}" =~ ^[0-9]+$ ]] || return 0
+  local renew=0 warn=600 left
+  [[ "${MFA_RENEW_SECONDS-}" =~ ^[0-9]+$ ]] && renew=$MFA_RENEW_SECONDS
+  [[ "${MFA_WARN_SECONDS-}" =~ ^[0-9]+$ ]] && warn=$MFA_WARN_SECONDS
+  __mfa_now
+  left=$((MFA_EXPIRES_AT - __mfa_clock))
+  if ((left <= renew)) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
+    MFA_PROMPT="$MFA_PROFILE expired"
+    if __mfa_renew && [[ "${MFA_EXPIRES_AT-}" =~ ^[0-9]+$ ]]; then
+      __mfa_now
+      left=$((MFA_EXPIRES_AT - __mfa_clock))
+    fi
+  fi
+  local text colour
+  if ((left <= 0)); then
+    text=expired colour=31
+  elif ((left < 60)); then
+    text="${left}s" colour=32
+  elif ((left < 3600)); then
+    text="$((left / 60))m" colour=32
+  else
+    printf -v text '%dh%02dm' $((left / 3600)) $((left % 3600 / 60))
+    colour=32
+  fi
+  if ((left > 0 && left <= warn)); then
+    text+='!' colour=33
+  fi
+  MFA_PROMPT="$MFA_PROFILE $text"
+  if [[ -n "${NO_COLOR-}" || "${TERM-dumb}" == dumb ]]; then
+    __mfa_ps1="($MFA_PROMPT) "
+  else
+    # \001 and \002 tell readline the colour codes take no room.
+    __mfa_ps1=$'\001\e['"${colour}"$'m\002'"($MFA_PROMPT)"$'\001\e[0m\002 '
+  fi
+}
+
+__mfa_hook() {
+  local status=$?
+  __mfa_update
+  # The literal text `${__mfa_ps1}`: PS1 expands it at each prompt.
+  # shellcheck disable=SC2016
+  if [[ "$__mfa_show_prompt" == 1 && "$PS1" != *'${__mfa_ps1}'* ]]; then
+    PS1='${__mfa_ps1}'"$PS1"
+  fi
+  return "$status"
+}
+
+# Install once, first in PROMPT_COMMAND (a string or, in bash 5.1+, an
+# array), so the user's own prompt commands still see `$?`.
+if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+  if [[ " ${PROMPT_COMMAND[*]} " != *" __mfa_hook "* ]]; then
+    PROMPT_COMMAND=(__mfa_hook "${PROMPT_COMMAND[@]}")
+  fi
+elif [[ ";${PROMPT_COMMAND-};" != *";__mfa_hook;"* ]]; then
+  # shellcheck disable=SC2128,SC2178 # here PROMPT_COMMAND is a string
+  PROMPT_COMMAND="__mfa_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+fi
+declare -p __mfa_renew_flags >/dev/null 2>&1 || __mfa_renew_flags=()
+__mfa_update

@@ -1,0 +1,117 @@
+# mfa shell integration for zsh 5: eval "$(mfa init zsh)" in ~/.zshrc
+#
+# - `mfa use PROFILE [flags]` sets a session in this shell, `mfa off` removes
+#   it; every other subcommand goes to the binary.
+# - Before each prompt (precmd), MFA_PROMPT holds `prod 42m` (`prod 8m!`
+#   inside MFA_WARN_SECONDS, `prod expired` after), shown at the start of
+#   PROMPT (this sets the prompt_subst option).
+# - When the session ends (or is within MFA_RENEW_SECONDS of it), the hook
+#   renews it in place before the prompt: silently while the cached MFA
+#   session lasts, else by asking for a code. Ctrl-C or a failure leaves
+#   `expired` and does not ask again until the next `mfa use`.
+#   MFA_AUTO_RENEW=0 turns renewal off.
+# - With a valid session the hook starts no process: it compares
+#   MFA_EXPIRES_AT with EPOCHSECONDS (zsh/datetime).
+
+typeset -g __mfa_bin=__MFA_BIN__
+typeset -g __mfa_show_prompt=__MFA_SHOW_PROMPT__
+zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+
+mfa() {
+  case "${1-}" in
+    use) shift; __mfa_use "$@" ;;
+    off) shift; __mfa_off ;;
+    *) command "$__mfa_bin" "$@" ;;
+  esac
+}
+
+__mfa_use() {
+  local script
+  script=$(command "$__mfa_bin" env --shell zsh "$@") || return
+  eval "$script"
+  # Renewal repeats what shapes the session, never a one-time code.
+  typeset -ga __mfa_renew_flags=()
+  while (($#)); do
+    case "$1" in
+      --role-arn|--duration) __mfa_renew_flags+=("$1" "${2-}"); shift ;;
+      --role-arn=*|--duration=*) __mfa_renew_flags+=("$1") ;;
+    esac
+    shift
+  done
+  typeset -g __mfa_renew_blocked=
+  __mfa_update
+}
+
+__mfa_off() {
+  local script
+  script=$(command "$__mfa_bin" env --unset --shell zsh) || return
+  eval "$script"
+  typeset -ga __mfa_renew_flags=()
+  typeset -g __mfa_renew_blocked=
+  __mfa_update
+}
+
+__mfa_renew() {
+  # Blocked before trying: Ctrl-C cuts this function short, and a cut-short
+  # renewal must not ask again at every prompt.
+  typeset -g __mfa_renew_blocked=1
+  local script
+  script=$(command "$__mfa_bin" env "$MFA_PROFILE" --shell zsh "${__mfa_renew_flags[@]}") || return 1
+  eval "$script"
+  typeset -g __mfa_renew_blocked=
+}
+
+# Sets MFA_PROMPT and the prompt segment from the environment.
+__mfa_update() {
+  typeset -g MFA_PROMPT=
+  typeset -g __mfa_ps1=
+  # Only digits reach arithmetic: zsh would evaluate anything else as code.
+  [[ -n "${MFA_PROFILE-}" && "${MFA_EXPIRES_AT-}" == <-> ]] || return 0
+  local renew=0 warn=600 left text colour
+  [[ "${MFA_RENEW_SECONDS-}" == <-> ]] && renew=$MFA_RENEW_SECONDS
+  [[ "${MFA_WARN_SECONDS-}" == <-> ]] && warn=$MFA_WARN_SECONDS
+  left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
+  if (( left <= renew )) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
+    MFA_PROMPT="$MFA_PROFILE expired"
+    if __mfa_renew && [[ "${MFA_EXPIRES_AT-}" == <-> ]]; then
+      left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
+    fi
+  fi
+  if (( left <= 0 )); then
+    text=expired colour=red
+  elif (( left < 60 )); then
+    text="${left}s" colour=green
+  elif (( left < 3600 )); then
+    text="$(( left / 60 ))m" colour=green
+  else
+    local minutes=$(( left % 3600 / 60 ))
+    text="$(( left / 3600 ))h${(l:2::0:)minutes}m" colour=green
+  fi
+  if (( left > 0 && left <= warn )); then
+    text+='!' colour=yellow
+  fi
+  MFA_PROMPT="$MFA_PROFILE $text"
+  # Prompt expansion reads `%` in what it substitutes: profile names may hold one.
+  local shown="(${MFA_PROMPT//\%/%%}) "
+  if [[ -n "${NO_COLOR-}" || "${TERM-dumb}" == dumb ]]; then
+    __mfa_ps1=$shown
+  else
+    __mfa_ps1="%F{$colour}$shown%f"
+  fi
+}
+
+__mfa_hook() {
+  local exit_status=$?
+  __mfa_update
+  if [[ "$__mfa_show_prompt" == 1 && "$PROMPT" != *'${__mfa_ps1}'* ]]; then
+    PROMPT='${__mfa_ps1}'"$PROMPT"
+  fi
+  return $exit_status
+}
+
+# Install once, first among the precmd functions, so theirs still see `$?`.
+typeset -ga precmd_functions
+precmd_functions=(__mfa_hook ${precmd_functions:#__mfa_hook})
+[[ "$__mfa_show_prompt" == 1 ]] && setopt prompt_subst
+(( ${+__mfa_renew_flags} )) || typeset -ga __mfa_renew_flags=()
+__mfa_update

@@ -1,0 +1,71 @@
+//! `mfa completions SHELL`: the registration script of clap_complete's
+//! dynamic completion. At TAB time the shell calls `COMPLETE=<shell> mfa --
+//! <words>`, and the binary answers from the command definition and, for
+//! profile and role arguments, from the config files as they are then.
+
+use std::ffi::OsStr;
+
+use anyhow::Result;
+use clap_complete::engine::CompletionCandidate;
+use clap_complete::env::Shells;
+
+use crate::cli::CompletionsArgs;
+use crate::context::Env;
+use crate::shell::Shell;
+
+/// The environment variable that switches the binary into completion mode.
+pub const VAR: &str = "COMPLETE";
+
+pub fn registration(shell: Shell) -> Result<String> {
+    let name = match shell {
+        Shell::Powershell => "powershell",
+        other => other.name(),
+    };
+    let shells = Shells::builtins();
+    let completer = shells
+        .completer(name)
+        .ok_or_else(|| anyhow::anyhow!("no completion support for {name}"))?;
+    let mut buf = Vec::new();
+    completer.write_registration(VAR, "mfa", "mfa", "mfa", &mut buf)?;
+    Ok(String::from_utf8(buf)?)
+}
+
+pub fn run(args: CompletionsArgs) -> Result<()> {
+    crate::output::print(&registration(args.shell)?)
+}
+
+fn profiles_now() -> Option<crate::config::Profiles> {
+    crate::config::load(&Env::from_process())
+        .ok()
+        .map(|files| files.profiles())
+}
+
+/// Profile names starting with what has been typed.
+pub fn complete_profiles(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    let Some(profiles) = profiles_now() else {
+        return Vec::new();
+    };
+    profiles
+        .list
+        .iter()
+        .filter(|p| p.name.starts_with(current.as_ref()))
+        .map(|p| {
+            let help = crate::resolve::kind(&profiles, p);
+            CompletionCandidate::new(p.name.clone()).help(Some(help.into()))
+        })
+        .collect()
+}
+
+/// Role ARNs from the config, with the profiles that use them as help.
+pub fn complete_roles(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    let Some(profiles) = profiles_now() else {
+        return Vec::new();
+    };
+    super::roles::roles(&profiles)
+        .into_iter()
+        .filter(|r| r.role_arn.starts_with(current.as_ref()))
+        .map(|r| CompletionCandidate::new(r.role_arn).help(Some(r.profiles.join(", ").into())))
+        .collect()
+}
