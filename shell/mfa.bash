@@ -111,14 +111,19 @@ __mfa_update() {
   fi
 }
 
+# Puts the segment at the start of PS1, again if a theme rewrote PS1.
+__mfa_ensure_ps1() {
+  # The literal text `${__mfa_ps1}`: PS1 expands it at each prompt.
+  # shellcheck disable=SC2016
+  if [[ "$__mfa_show_prompt" == 1 && "${PS1-}" != *'${__mfa_ps1}'* ]]; then
+    PS1='${__mfa_ps1}'"${PS1-}"
+  fi
+}
+
 __mfa_hook() {
   local status=$?
   __mfa_update
-  # The literal text `${__mfa_ps1}`: PS1 expands it at each prompt.
-  # shellcheck disable=SC2016
-  if [[ "$__mfa_show_prompt" == 1 && "$PS1" != *'${__mfa_ps1}'* ]]; then
-    PS1='${__mfa_ps1}'"$PS1"
-  fi
+  __mfa_ensure_ps1
   return "$status"
 }
 
@@ -134,3 +139,4 @@ elif [[ ";${PROMPT_COMMAND-};" != *";__mfa_hook;"* ]]; then
 fi
 declare -p __mfa_renew_flags >/dev/null 2>&1 || __mfa_renew_flags=()
 __mfa_update
+__mfa_ensure_ps1

@@ -100,12 +100,17 @@ __mfa_update() {
   fi
 }
 
-__mfa_hook() {
-  local exit_status=$?
-  __mfa_update
+# Puts the segment at the start of PROMPT, again if a theme rewrote it.
+__mfa_ensure_prompt() {
   if [[ "$__mfa_show_prompt" == 1 && "$PROMPT" != *'${__mfa_ps1}'* ]]; then
     PROMPT='${__mfa_ps1}'"$PROMPT"
   fi
+}
+
+__mfa_hook() {
+  local exit_status=$?
+  __mfa_update
+  __mfa_ensure_prompt
   return $exit_status
 }
 
@@ -115,3 +120,4 @@ precmd_functions=(__mfa_hook ${precmd_functions:#__mfa_hook})
 [[ "$__mfa_show_prompt" == 1 ]] && setopt prompt_subst
 (( ${+__mfa_renew_flags} )) || typeset -ga __mfa_renew_flags=()
 __mfa_update
+__mfa_ensure_prompt

@@ -1,0 +1,345 @@
+//! `mfa init bash|zsh` in the real shells: `mfa use`/`off`, MFA_PROMPT,
+//! renewal in place, sourcing twice, `$?`, and the cost of a prompt.
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::*;
+
+const SHELLS: [&str; 2] = ["bash", "zsh"];
+
+fn setup() -> (FakeAws, Sandbox) {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    (aws, sandbox)
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mfa")
+}
+
+/// Runs `script` in `shell` (no rc files) with the sandbox's environment,
+/// after installing the hook.
+fn in_shell(sandbox: &Sandbox, shell: &str, script: &str) -> std::process::Output {
+    let full = format!("eval \"$('{}' init {shell})\"\n{script}", bin());
+    let mut command = sandbox.command(shell);
+    match shell {
+        "zsh" => command.args(["-f", "-c", &full]),
+        _ => command.args(["--norc", "--noprofile", "-c", &full]),
+    };
+    support::detach_from_terminal(&mut command);
+    command.output().expect("run the shell")
+}
+
+fn assert_ok(output: &std::process::Output) -> String {
+    assert!(output.status.success(), "stderr: {}", stderr(output));
+    stdout(output)
+}
+
+/// MFA_PROMPT as the Rust reference computes it for these values.
+fn expected_prompt(profile: &str, expires_at: i64, now: i64) -> String {
+    let env = mfa::context::Env::from_pairs([
+        ("MFA_PROFILE", profile.to_string()),
+        ("MFA_EXPIRES_AT", expires_at.to_string()),
+    ]);
+    mfa::prompt::segment(&env, now).unwrap().text()
+}
+
+/// A wrapper for the binary that logs each run, to count them.
+fn logging_wrapper(sandbox: &Sandbox) -> (PathBuf, PathBuf) {
+    let log = sandbox.path("runs.log");
+    let wrapper = sandbox.path("mfa-logged");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            bin()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    (wrapper, log)
+}
+
+fn runs(log: &PathBuf) -> usize {
+    std::fs::read_to_string(log)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn use_sets_the_session_and_the_hook_keeps_mfa_prompt_current() {
+    let (_aws, sandbox) = setup();
+    for shell in SHELLS {
+        let out = assert_ok(&in_shell(
+            &sandbox,
+            shell,
+            "mfa use admin --token 123456 || exit 9\n__mfa_hook\n\
+             printf '%s|%s|%s|%s\\n' \"$MFA_PROMPT\" \"$MFA_PROFILE\" \"$MFA_EXPIRES_AT\" \"${AWS_SESSION_TOKEN:+token}\"\n\
+             zmodload zsh/datetime 2>/dev/null; printf '%s\\n' \"$EPOCHSECONDS\"\n\
+             mfa off\n__mfa_hook\nprintf '[%s|%s|%s]\\n' \"$MFA_PROMPT\" \"${AWS_ACCESS_KEY_ID-}\" \"${MFA_PROFILE-}\"",
+        ));
+        let lines: Vec<&str> = out.lines().collect();
+        let fields: Vec<&str> = lines[0].split('|').collect();
+        let expires: i64 = fields[2].parse().unwrap();
+        let now: i64 = lines[1].parse().unwrap();
+        assert_eq!(fields[0], expected_prompt("admin", expires, now), "{shell}");
+        assert!(
+            ["admin 59m", "admin 1h00m"].contains(&fields[0]),
+            "{shell}: a fresh role session"
+        );
+        assert_eq!((fields[1], fields[3]), ("admin", "token"), "{shell}");
+        assert_eq!(lines[2], "[||]", "{shell}: `mfa off` removes it all");
+    }
+}
+
+#[test]
+fn the_prompt_warns_and_expires_like_the_reference() {
+    let (_aws, sandbox) = setup();
+    for shell in SHELLS {
+        for left in [5_i64, 59, 61, 599, 601, 3599, 3600, 7384, 0, -10] {
+            let out = assert_ok(&in_shell(
+                &sandbox,
+                shell,
+                &format!(
+                    "zmodload zsh/datetime 2>/dev/null; now=${{EPOCHSECONDS:-$(date +%s)}}\n\
+                     export MFA_PROFILE=team/prod@eu MFA_AUTO_RENEW=0 MFA_EXPIRES_AT=$((now + {left}))\n\
+                     __mfa_hook\nprintf '%s\\n%s\\n' \"$MFA_PROMPT\" \"$now\""
+                ),
+            ));
+            let (prompt, now) = out.trim_end().split_once('\n').unwrap();
+            let now: i64 = now.parse().unwrap();
+            assert_eq!(
+                prompt,
+                expected_prompt("team/prod@eu", now + left, now),
+                "{shell} {left}"
+            );
+        }
+        let out = assert_ok(&in_shell(
+            &sandbox,
+            shell,
+            "MFA_PROFILE=x MFA_EXPIRES_AT='1+$(id)'\n__mfa_hook\nprintf '[%s]' \"$MFA_PROMPT\"",
+        ));
+        assert_eq!(
+            out, "[]",
+            "{shell}: a non-numeric expiry is no session (and never evaluated)"
+        );
+    }
+}
+
+#[test]
+fn sourcing_twice_installs_one_hook_and_keeps_the_users_status() {
+    let (_aws, sandbox) = setup();
+    let bash = assert_ok(&in_shell(
+        &sandbox,
+        "bash",
+        &format!(
+            "eval \"$('{}' init bash)\"\nprintf '%s\\n' \"$PROMPT_COMMAND\"\nprintf '%s\\n' \"$PS1\"",
+            bin()
+        ),
+    ));
+    let mut lines = bash.lines();
+    assert_eq!(lines.next(), Some("__mfa_hook"));
+    assert_eq!(bash.matches("${__mfa_ps1}").count(), 1, "{bash}");
+
+    // A user's PROMPT_COMMAND (string or array) stays, after ours, and sees `$?`.
+    for setup in [
+        "PROMPT_COMMAND='echo user-status=$?'",
+        "PROMPT_COMMAND=('echo user-status=$?')",
+    ] {
+        let full = format!(
+            "{setup}\neval \"$('{b}' init bash)\"\neval \"$('{b}' init bash)\"\n\
+             declare -p PROMPT_COMMAND\nfalse\nfor c in \"${{PROMPT_COMMAND[@]}}\"; do eval \"$c\"; done",
+            b = bin()
+        );
+        let out = assert_ok(
+            &sandbox
+                .command("bash")
+                .args(["--norc", "-c", &full])
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(out.matches("__mfa_hook").count(), 1, "{out}");
+        assert!(out.contains("user-status=1"), "{out}");
+    }
+
+    let zsh = assert_ok(&in_shell(
+        &sandbox,
+        "zsh",
+        &format!(
+            "precmd() {{ print user-precmd; }}\nprecmd_functions+=(user_hook)\nuser_hook() {{ print user-status=$?; }}\n\
+             eval \"$('{b}' init zsh)\"\nprint -r -- \"${{precmd_functions[*]}}\"\nprint -r -- \"$PROMPT\"\n\
+             false\nfor f in $precmd_functions; do $f; done",
+            b = bin()
+        ),
+    ));
+    let mut lines = zsh.lines();
+    assert_eq!(lines.next(), Some("__mfa_hook user_hook"));
+    assert_eq!(zsh.matches("${__mfa_ps1}").count(), 1, "{zsh}");
+    assert!(zsh.contains("user-status=1"), "{zsh}");
+}
+
+#[test]
+fn an_expired_session_renews_in_place_without_a_code_and_keeps_its_flags() {
+    let (aws, sandbox) = setup();
+    let extra = "arn:aws:iam::210987654321:role/audit";
+    for (shell, flag) in [("bash", "--role-arn "), ("zsh", "--role-arn=")] {
+        let _ = sandbox.run(&["clear", "--all"]);
+        let (gst, assume) = (aws.count("GetSessionToken"), aws.count("AssumeRole"));
+        // MFA_MIN_TTL above a role's hour: the renewal must assume both
+        // roles again, from the cached MFA session, without a code.
+        let out = assert_ok(&in_shell(
+            &sandbox,
+            shell,
+            &format!(
+                "mfa use admin --token 123456 {flag}{extra} || exit 9\nold=$AWS_ACCESS_KEY_ID\n\
+                 export MFA_MIN_TTL=4000 MFA_EXPIRES_AT=1\n__mfa_hook\n\
+                 [ \"$AWS_ACCESS_KEY_ID\" != \"$old\" ] || echo not-renewed\n\
+                 zmodload zsh/datetime 2>/dev/null\nprintf '%s|%s\\n' \"$(( MFA_EXPIRES_AT - ${{EPOCHSECONDS:-$(date +%s)}} ))\" \"$MFA_PROMPT\""
+            ),
+        ));
+        assert!(!out.contains("not-renewed"), "{shell}: {out}");
+        let (left, prompt) = out.trim().split_once('|').unwrap();
+        let left: i64 = left.parse().unwrap();
+        assert!(left > 3000, "{shell}: renewed, {left}s left");
+        assert!(
+            ["admin 59m", "admin 1h00m"].contains(&prompt),
+            "{shell}: {prompt}"
+        );
+        assert_eq!(
+            aws.count("GetSessionToken") - gst,
+            1,
+            "{shell}: one code, at `mfa use`"
+        );
+        assert_eq!(
+            aws.count("AssumeRole") - assume,
+            4,
+            "{shell}: two roles, twice"
+        );
+        let last = aws
+            .calls()
+            .into_iter()
+            .filter(|c| c["action"] == "AssumeRole")
+            .last()
+            .unwrap();
+        assert_eq!(
+            last["role_arn"], extra,
+            "{shell}: --role-arn kept for renewal"
+        );
+        assert_eq!(last["token_code"], serde_json::Value::Null);
+    }
+}
+
+#[test]
+fn a_failed_renewal_shows_expired_and_is_not_tried_again() {
+    let (_aws, sandbox) = setup();
+    let (wrapper, log) = logging_wrapper(&sandbox);
+    for shell in SHELLS {
+        let _ = std::fs::remove_file(&log);
+        let out = in_shell(
+            &sandbox,
+            shell,
+            &format!(
+                "mfa use admin --token 123456 || exit 9\nmfa clear --all 2>/dev/null\n__mfa_bin='{}'\n\
+                 MFA_EXPIRES_AT=1\n__mfa_hook 2>/dev/null\nprintf '%s\\n' \"$MFA_PROMPT\"\n__mfa_hook\n__mfa_hook\nprintf '%s\\n' \"$MFA_PROMPT\"",
+                wrapper.display()
+            ),
+        );
+        let text = assert_ok(&out);
+        assert_eq!(text, "admin expired\nadmin expired\n", "{shell}");
+        assert_eq!(
+            runs(&log),
+            1,
+            "{shell}: one attempt, no code source, then quiet"
+        );
+
+        // MFA_AUTO_RENEW=0: no attempt at all.
+        let _ = std::fs::remove_file(&log);
+        let text = assert_ok(&in_shell(
+            &sandbox,
+            shell,
+            &format!(
+                "mfa use admin --token 123456 || exit 9\n__mfa_bin='{}'\nMFA_AUTO_RENEW=0 MFA_EXPIRES_AT=1\n__mfa_hook\nprintf '%s\\n' \"$MFA_PROMPT\"",
+                wrapper.display()
+            ),
+        ));
+        assert_eq!(text, "admin expired\n", "{shell}");
+        assert_eq!(runs(&log), 0, "{shell}");
+    }
+}
+
+#[test]
+fn a_missing_binary_never_breaks_the_shell() {
+    let (_aws, sandbox) = setup();
+    for shell in SHELLS {
+        let out = in_shell(
+            &sandbox,
+            shell,
+            "__mfa_bin=/nonexistent/mfa\nmfa use admin --token 123456; echo use=$?\n\
+             MFA_PROFILE=admin MFA_EXPIRES_AT=1\n__mfa_hook 2>/dev/null; echo hook=$?; printf '%s\\n' \"$MFA_PROMPT\"",
+        );
+        let text = assert_ok(&out);
+        assert!(text.contains("use=127"), "{shell}: {text}");
+        assert!(text.contains("hook=0\nadmin expired"), "{shell}: {text}");
+    }
+}
+
+/// With a valid session, a prompt starts no process: strace counts the
+/// processes of a run with 200 prompts and of one with none; they match.
+#[test]
+fn a_prompt_with_a_valid_session_starts_no_process() {
+    let (_aws, sandbox) = setup();
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
+    for shell in SHELLS {
+        let count = |prompts: usize| {
+            let trace = sandbox.path(&format!("trace-{shell}-{prompts}"));
+            let script = format!(
+                "eval \"$('{}' init {shell})\"\neval \"$('{}' env admin --shell {shell})\"\n__mfa_hook\n\
+                 i=0; while [ $i -lt {prompts} ]; do __mfa_hook; i=$((i+1)); done\n\
+                 case \"$MFA_PROMPT\" in 'admin '*m) ;; *) exit 3 ;; esac",
+                bin(),
+                bin()
+            );
+            let mut command = sandbox.command("strace");
+            command
+                .args([
+                    "-f",
+                    "-qq",
+                    "-e",
+                    "trace=execve,fork,vfork,clone,clone3",
+                    "-o",
+                ])
+                .arg(&trace)
+                .arg(shell);
+            match shell {
+                "zsh" => command.args(["-f", "-c", &script]),
+                _ => command.args(["--norc", "-c", &script]),
+            };
+            let out = command.output().expect("strace (apt-get install strace)");
+            assert!(out.status.success(), "{shell}: {}", stderr(&out));
+            let text = std::fs::read_to_string(&trace).unwrap();
+            text.lines()
+                .filter(|l| l.contains("execve(") || l.contains("fork(") || l.contains("clone"))
+                .count()
+        };
+        assert_eq!(
+            count(200),
+            count(0),
+            "{shell}: processes started by 200 prompts"
+        );
+    }
+}
