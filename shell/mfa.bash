@@ -70,36 +70,20 @@ __mfa_now() {
   fi
 }
 
-# Sets MFA_PROMPT and the coloured PS1 segment from the environment.
-__mfa_update() {
-  MFA_PROMPT=
-  __mfa_ps1=
-  # Only digits reach arithmetic: bash would evaluate anything else as code.
-  [[ -n "${MFA_PROFILE-}" && "${MFA_EXPIRES_AT-}" =~ ^[0-9]+$ ]] || return 0
-  local renew=0 warn=600 left
-  [[ "${MFA_RENEW_SECONDS-}" =~ ^[0-9]+$ ]] && renew=$MFA_RENEW_SECONDS
-  [[ "${MFA_WARN_SECONDS-}" =~ ^[0-9]+$ ]] && warn=$MFA_WARN_SECONDS
-  __mfa_now
-  left=$((MFA_EXPIRES_AT - __mfa_clock))
-  if ((left <= renew)) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
-    MFA_PROMPT="$MFA_PROFILE expired"
-    if __mfa_renew && [[ "${MFA_EXPIRES_AT-}" =~ ^[0-9]+$ ]]; then
-      __mfa_now
-      left=$((MFA_EXPIRES_AT - __mfa_clock))
-    fi
-  fi
-  local text colour
+# Sets MFA_PROMPT and the coloured PS1 segment for a session with $1
+# seconds left.
+__mfa_render() {
+  local left=$1 text colour=32
   if ((left <= 0)); then
     text=expired colour=31
   elif ((left < 60)); then
-    text="${left}s" colour=32
+    text="${left}s"
   elif ((left < 3600)); then
-    text="$((left / 60))m" colour=32
+    text="$((left / 60))m"
   else
     printf -v text '%dh%02dm' $((left / 3600)) $((left % 3600 / 60))
-    colour=32
   fi
-  if ((left > 0 && left <= warn)); then
+  if ((left > 0 && left <= __mfa_warn)); then
     text+='!' colour=33
   fi
   MFA_PROMPT="$MFA_PROFILE $text"
@@ -109,6 +93,30 @@ __mfa_update() {
     # \001 and \002 tell readline the colour codes take no room.
     __mfa_ps1=$'\001\e['"${colour}"$'m\002'"($MFA_PROMPT)"$'\001\e[0m\002 '
   fi
+}
+
+# Sets MFA_PROMPT and the PS1 segment from the environment, renewing the
+# session first when it is due.
+__mfa_update() {
+  MFA_PROMPT=
+  __mfa_ps1=
+  # Only digits reach arithmetic: bash would evaluate anything else as code.
+  [[ -n "${MFA_PROFILE-}" && "${MFA_EXPIRES_AT-}" =~ ^[0-9]+$ ]] || return 0
+  local renew=0 left
+  __mfa_warn=600
+  [[ "${MFA_RENEW_SECONDS-}" =~ ^[0-9]+$ ]] && renew=$MFA_RENEW_SECONDS
+  [[ "${MFA_WARN_SECONDS-}" =~ ^[0-9]+$ ]] && __mfa_warn=$MFA_WARN_SECONDS
+  __mfa_now
+  left=$((MFA_EXPIRES_AT - __mfa_clock))
+  if ((left <= renew)) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
+    # Shown as expired first: Ctrl-C at the code question ends the hook here.
+    __mfa_render 0
+    if __mfa_renew && [[ "${MFA_EXPIRES_AT-}" =~ ^[0-9]+$ ]]; then
+      __mfa_now
+      left=$((MFA_EXPIRES_AT - __mfa_clock))
+    fi
+  fi
+  __mfa_render "$left"
 }
 
 # Puts the segment at the start of PS1, again if a theme rewrote PS1.

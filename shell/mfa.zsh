@@ -61,22 +61,9 @@ __mfa_renew() {
   typeset -g __mfa_renew_blocked=
 }
 
-# Sets MFA_PROMPT and the prompt segment from the environment.
-__mfa_update() {
-  typeset -g MFA_PROMPT=
-  typeset -g __mfa_ps1=
-  # Only digits reach arithmetic: zsh would evaluate anything else as code.
-  [[ -n "${MFA_PROFILE-}" && "${MFA_EXPIRES_AT-}" == <-> ]] || return 0
-  local renew=0 warn=600 left text colour
-  [[ "${MFA_RENEW_SECONDS-}" == <-> ]] && renew=$MFA_RENEW_SECONDS
-  [[ "${MFA_WARN_SECONDS-}" == <-> ]] && warn=$MFA_WARN_SECONDS
-  left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
-  if (( left <= renew )) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
-    MFA_PROMPT="$MFA_PROFILE expired"
-    if __mfa_renew && [[ "${MFA_EXPIRES_AT-}" == <-> ]]; then
-      left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
-    fi
-  fi
+# Sets MFA_PROMPT and the prompt segment for a session with $1 seconds left.
+__mfa_render() {
+  local left=$1 text colour minutes
   if (( left <= 0 )); then
     text=expired colour=red
   elif (( left < 60 )); then
@@ -84,10 +71,10 @@ __mfa_update() {
   elif (( left < 3600 )); then
     text="$(( left / 60 ))m" colour=green
   else
-    local minutes=$(( left % 3600 / 60 ))
+    minutes=$(( left % 3600 / 60 ))
     text="$(( left / 3600 ))h${(l:2::0:)minutes}m" colour=green
   fi
-  if (( left > 0 && left <= warn )); then
+  if (( left > 0 && left <= __mfa_warn )); then
     text+='!' colour=yellow
   fi
   MFA_PROMPT="$MFA_PROFILE $text"
@@ -98,6 +85,28 @@ __mfa_update() {
   else
     __mfa_ps1="%F{$colour}$shown%f"
   fi
+}
+
+# Sets MFA_PROMPT and the prompt segment from the environment, renewing
+# the session first when it is due.
+__mfa_update() {
+  typeset -g MFA_PROMPT=
+  typeset -g __mfa_ps1=
+  # Only digits reach arithmetic: zsh would evaluate anything else as code.
+  [[ -n "${MFA_PROFILE-}" && "${MFA_EXPIRES_AT-}" == <-> ]] || return 0
+  local renew=0 left
+  typeset -g __mfa_warn=600
+  [[ "${MFA_RENEW_SECONDS-}" == <-> ]] && renew=$MFA_RENEW_SECONDS
+  [[ "${MFA_WARN_SECONDS-}" == <-> ]] && __mfa_warn=$MFA_WARN_SECONDS
+  left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
+  if (( left <= renew )) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
+    # Shown as expired first: Ctrl-C at the code question ends the hook here.
+    __mfa_render 0
+    if __mfa_renew && [[ "${MFA_EXPIRES_AT-}" == <-> ]]; then
+      left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
+    fi
+  fi
+  __mfa_render $left
 }
 
 # Puts the segment at the start of PROMPT, again if a theme rewrote it.
