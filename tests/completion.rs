@@ -1,0 +1,198 @@
+//! Completion in the real shells: subcommands, profile names and role ARNs
+//! read from the config at TAB time (a profile added to the config shows
+//! up on the next TAB), and the scripts in completions/ kept current.
+
+mod support;
+
+use std::path::Path;
+
+use rexpect::session::spawn_command;
+use support::*;
+
+fn bin_dir() -> String {
+    Path::new(env!("CARGO_BIN_EXE_mfa"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+fn sandbox() -> Sandbox {
+    // Completion reads files only: no STS needed.
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    sandbox
+}
+
+/// A shell with `mfa` on PATH.
+fn shell_command(sandbox: &Sandbox, shell: &str) -> std::process::Command {
+    let mut command = sandbox.command(shell);
+    command.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            bin_dir(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    command
+}
+
+fn bash_complete(sandbox: &Sandbox, line: &str, with_hook: bool) -> Vec<String> {
+    let words: Vec<&str> = line.split(' ').collect();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let hook = if with_hook {
+        "eval \"$(mfa init bash)\"\n"
+    } else {
+        ""
+    };
+    let script = format!(
+        "{hook}eval \"$(mfa completions bash)\"\nCOMP_WORDS=({})\nCOMP_CWORD={}\nCOMP_LINE='{line}'\nCOMP_POINT=${{#COMP_LINE}}\nCOMP_TYPE=9\n\
+         _clap_complete_mfa mfa '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        quoted.join(" "),
+        words.len() - 1,
+        words[words.len() - 1],
+        words[words.len().saturating_sub(2)],
+    );
+    let out = shell_command(sandbox, "bash")
+        .args(["--norc", "--noprofile", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn bash_completes_subcommands_profiles_and_role_arns_read_at_tab_time() {
+    let sandbox = sandbox();
+    for with_hook in [false, true] {
+        let subcommands = bash_complete(&sandbox, "mfa cre", with_hook);
+        assert_eq!(subcommands, ["credential-process"], "hook: {with_hook}");
+        assert_eq!(bash_complete(&sandbox, "mfa env ad", with_hook), ["admin"]);
+        let all = bash_complete(&sandbox, "mfa exec ", with_hook);
+        assert_eq!(all[..3], ["alice", "admin", "readonly"], "hook: {with_hook}");
+        assert!(all[3..].iter().all(|w| w.starts_with("--")), "then flags: {all:?}");
+        let roles = bash_complete(
+            &sandbox,
+            "mfa env admin --role-arn arn:aws:iam::123456789012:role/r",
+            with_hook,
+        );
+        assert_eq!(roles, [READONLY_ROLE]);
+        assert_eq!(
+            bash_complete(&sandbox, "mfa env --shell f", with_hook),
+            ["fish"]
+        );
+    }
+    // Read at TAB time: a profile added now shows at the next TAB.
+    sandbox.config(&format!(
+        "{}[profile admin-eu]\nregion = eu-central-1\n",
+        standard_config()
+    ));
+    assert_eq!(
+        bash_complete(&sandbox, "mfa env ad", false),
+        ["admin", "admin-eu"]
+    );
+    // AWS_CONFIG_FILE is honoured.
+    let other = sandbox.path("other-config");
+    std::fs::write(&other, "[profile elsewhere]\n").unwrap();
+    let out = shell_command(&sandbox, "bash")
+        .env("AWS_CONFIG_FILE", &other)
+        .args(["--norc", "-c", "eval \"$(mfa completions bash)\"; COMP_WORDS=(mfa show ''); COMP_CWORD=2; _clap_complete_mfa mfa '' show; printf '%s\\n' \"${COMPREPLY[@]}\""])
+        .output()
+        .unwrap();
+    let listed = stdout(&out);
+    assert!(listed.contains("elsewhere") && !listed.contains("admin"), "{listed}");
+}
+
+#[test]
+fn fish_completes_profiles_and_roles_with_descriptions() {
+    let sandbox = sandbox();
+    let run = |line: &str| {
+        let script = format!("mfa completions fish | source\ncomplete -C '{line}'");
+        let out = shell_command(&sandbox, "fish")
+            .args(["--no-config", "-c", &script])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let profiles = run("mfa env a");
+    assert!(profiles.contains("alice\tmfa-user"), "{profiles}");
+    assert!(profiles.contains("admin\tmfa-role"), "{profiles}");
+    assert!(!profiles.contains("readonly"), "{profiles}");
+    let roles = run("mfa exec admin --role-arn arn:");
+    assert!(roles.contains(&format!("{ADMIN_ROLE}\tadmin")), "{roles}");
+    assert!(
+        roles.contains(&format!("{READONLY_ROLE}\treadonly")),
+        "{roles}"
+    );
+}
+
+#[test]
+fn zsh_completes_at_a_real_prompt() {
+    let sandbox = sandbox();
+    let mut command = shell_command(&sandbox, "zsh");
+    command
+        .args(["-f", "-i"])
+        .stdin(std::process::Stdio::inherit())
+        .env("TERM", "dumb");
+    let mut term = spawn_command(command, Some(30_000)).unwrap();
+    term.send_line("unsetopt prompt_sp; unset zle_bracketed_paste; PROMPT='> '; autoload -Uz compinit && compinit -u -D")
+        .unwrap();
+    term.send_line("eval \"$(mfa completions zsh)\"; echo ready")
+        .unwrap();
+    term.exp_string("ready").unwrap();
+    // TAB completes the profile; then the line is turned into an echo.
+    term.send("mfa show readon\t").unwrap();
+    term.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    term.send_control('a').unwrap();
+    term.send_line("echo completed: ").unwrap();
+    term.exp_string("completed: mfa show readonly").unwrap();
+
+    // A profile added to the config shows up on the next TAB.
+    sandbox.config(&format!(
+        "{}[profile zebra-team]\nregion = x\n",
+        standard_config()
+    ));
+    term.send("mfa env zeb\t").unwrap();
+    term.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    term.send_control('a').unwrap();
+    term.send_line("echo completed: ").unwrap();
+    term.exp_string("completed: mfa env zebra-team").unwrap();
+    term.send_line("exit").unwrap();
+    term.exp_eof().unwrap();
+}
+
+/// The scripts in completions/ are what `mfa completions SHELL` prints.
+/// `MFA_UPDATE_COMPLETIONS=1 cargo test --test completion` rewrites them.
+#[test]
+fn completion_scripts_in_the_repository_are_current() {
+    let sandbox = sandbox();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, file) in [
+        ("bash", "mfa.bash"),
+        ("zsh", "mfa.zsh"),
+        ("fish", "mfa.fish"),
+        ("powershell", "mfa.ps1"),
+    ] {
+        let out = sandbox.run(&["completions", shell]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let path = dir.join(file);
+        if std::env::var_os("MFA_UPDATE_COMPLETIONS").is_some() {
+            std::fs::write(&path, &out.stdout).unwrap();
+        }
+        let saved = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            saved == out.stdout,
+            "{} is out of date: run MFA_UPDATE_COMPLETIONS=1 cargo test --test completion",
+            path.display()
+        );
+    }
+}
