@@ -1,0 +1,204 @@
+//! `mfa alias` evaluated in the real shells: the three modes, odd profile
+//! names, a profile's own `mfa_alias`, and names that would hide a command.
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::*;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mfa")
+}
+
+fn setup() -> (FakeAws, Sandbox, PathBuf) {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config(&format!(
+            "{}\n[profile team/prod@eu:1]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n\
+             [profile long-name]\nrole_arn = {READONLY_ROLE}\nsource_profile = alice\nmfa_alias = ro\n",
+            standard_config()
+        ))
+        .credentials(&standard_credentials());
+    // A command on PATH that `aws-readonly` would hide.
+    let path_dir = sandbox.path("bin");
+    std::fs::create_dir_all(&path_dir).unwrap();
+    let taken = path_dir.join("aws-readonly");
+    std::fs::write(&taken, "#!/bin/sh\necho the real aws-readonly\n").unwrap();
+    std::fs::set_permissions(&taken, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (aws, sandbox, path_dir)
+}
+
+fn shell_with_path(
+    sandbox: &Sandbox,
+    shell: &str,
+    path_dir: &PathBuf,
+    script: &str,
+) -> std::process::Output {
+    let mut command = sandbox.command(shell);
+    command.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            path_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    match shell {
+        "fish" => command.args(["--no-config", "-c", script]),
+        "zsh" => command.args(["-f", "-c", script]),
+        _ => command.args(["--norc", "--noprofile", "-c", script]),
+    };
+    detach_from_terminal(&mut command);
+    command.output().unwrap()
+}
+
+#[test]
+fn alias_names_are_safe_and_never_hide_a_command() {
+    let (_aws, sandbox, path_dir) = setup();
+    let out = sandbox
+        .mfa()
+        .env(
+            "PATH",
+            format!("{}:{}", path_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .args(["alias", "--shell", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split("()").next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["aws-alice", "aws-admin", "aws-team-prod-eu-1", "ro"]
+    );
+    assert!(
+        stderr(&out).contains("skipping `aws-readonly`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("aws-readonly` for profile `readonly`: it would hide"));
+
+    let out = sandbox.run(&["alias", "--shell", "bash", "--prefix", ""]);
+    assert!(stdout(&out).contains("admin()"), "{}", stdout(&out));
+    let out = sandbox
+        .mfa()
+        .env("PATH", "/usr/bin:/bin")
+        .args(["alias", "--shell", "fish", "--prefix", "", "--mode", "exec"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).starts_with("function alice;"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn use_mode_sets_the_session_in_the_current_shell() {
+    let (_aws, sandbox, path_dir) = setup();
+    for shell in ["bash", "zsh"] {
+        let script = format!(
+            "eval \"$('{b}' init {shell})\"\neval \"$('{b}' alias --shell {shell})\"\n\
+             aws-team-prod-eu-1 --token 123456 || exit 9\nprintf '%s|%s\\n' \"$MFA_PROFILE\" \"${{AWS_SESSION_TOKEN:+token}}\"\n\
+             ro; printf '%s\\n' \"$MFA_PROFILE\"\naws-readonly",
+            b = bin()
+        );
+        let out = shell_with_path(&sandbox, shell, &path_dir, &script);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            "team/prod@eu:1|token\nlong-name\nthe real aws-readonly\n",
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn exec_mode_runs_a_command_with_the_session() {
+    let (_aws, sandbox, path_dir) = setup();
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        // The default program is the AWS CLI: `aws-admin sts get-caller-identity`.
+        let eval = if shell == "fish" {
+            format!("'{}' alias --shell fish --mode exec | source", bin())
+        } else {
+            format!("eval \"$('{}' alias --shell {shell} --mode exec)\"", bin())
+        };
+        let script = format!(
+            "{eval}\naws-admin sts get-caller-identity --query Arn --output text --region us-east-1"
+        );
+        let out = shell_with_path(&sandbox, shell, &path_dir, &script);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("assumed-role/admin/mfa-alice"),
+            "{shell}: {}",
+            stdout(&out)
+        );
+
+        // With --command '' the arguments are the command, and its status comes back.
+        let eval = eval.replace("--mode exec", "--mode exec --command ''");
+        let script = format!(
+            "{eval}\naws-admin sh -c 'printf \"%s\" \"$MFA_PROFILE\"; exit 3'\necho \" status=$status$?\""
+        );
+        let out = shell_with_path(
+            &sandbox,
+            shell,
+            &path_dir,
+            &script.replace("$status$?", if shell == "fish" { "$status" } else { "$?" }),
+        );
+        assert_eq!(
+            stdout(&out),
+            "admin status=3\n",
+            "{shell}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn shell_mode_opens_a_subshell_with_the_session() {
+    let (_aws, sandbox, path_dir) = setup();
+    assert!(
+        sandbox
+            .run(&["env", "readonly", "--token", "123456"])
+            .status
+            .success()
+    );
+    let fake_shell = sandbox.path("fake-shell");
+    std::fs::write(
+        &fake_shell,
+        "#!/bin/sh\nprintf 'subshell:%s\\n' \"$MFA_PROFILE\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &fake_shell,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let eval = if shell == "fish" {
+            format!("'{}' alias --shell fish --mode shell | source", bin())
+        } else {
+            format!("eval \"$('{}' alias --shell {shell} --mode shell)\"", bin())
+        };
+        let script = format!("{eval}\nSHELL='{}' ro", fake_shell.display());
+        let script = if shell == "fish" {
+            format!("{eval}\nset -x SHELL '{}'; ro", fake_shell.display())
+        } else {
+            script
+        };
+        let out = shell_with_path(&sandbox, shell, &path_dir, &script);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "subshell:long-name\n", "{shell}");
+    }
+}
