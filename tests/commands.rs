@@ -246,3 +246,45 @@ fn clear_deletes_a_profiles_chain_or_everything() {
     assert_eq!(count(), 0);
     assert!(stdout(&out).is_empty());
 }
+
+#[test]
+fn prompt_prints_one_segment_from_the_environment_alone() {
+    // No config, no cache, no STS: only the variables.
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let prompt = |expires: u64, format: Option<&str>| {
+        let mut command = sandbox.mfa();
+        command
+            .env("MFA_PROFILE", "prod")
+            .env("MFA_EXPIRES_AT", expires.to_string())
+            .arg("prompt");
+        if let Some(format) = format {
+            command.args(["--format", format]);
+        }
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(prompt(now + 42 * 60 + 30, None), "prod 42m\n");
+    assert_eq!(prompt(now + 300, Some("{state}:{left}")), "warn:5m!\n");
+    assert_eq!(
+        prompt(now - 1, Some("[{profile} {state}]")),
+        "[prod expired]\n"
+    );
+    let none = sandbox.run(&["prompt"]);
+    assert!(none.status.success() && none.stdout.is_empty());
+}
+
+#[test]
+fn use_and_off_without_the_hook_say_how_to_install_it() {
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    for command in ["use", "off"] {
+        let out = sandbox.run(&[command, "prod", "--token", "123456"]);
+        assert_fails(&out, 2, "mfa init");
+        assert!(stderr(&out).contains("eval \"$(mfa init bash)\""));
+        assert!(stderr(&out).contains("mfa init fish | source"));
+    }
+}
