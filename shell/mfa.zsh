@@ -26,7 +26,11 @@ mfa() {
 }
 
 __mfa_use() {
-  local script
+  local script arg
+  # Help is text to read, not code to run.
+  for arg; do
+    case "$arg" in -h|--help) command "$__mfa_bin" env "$@"; return ;; esac
+  done
   script=$(command "$__mfa_bin" env --shell zsh "$@") || return
   eval "$script"
   # Renewal repeats what shapes the session, never a one-time code.

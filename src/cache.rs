@@ -4,7 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,14 @@ impl Key {
 
 pub struct Cache {
     pub dir: PathBuf,
+    /// How long to wait for another run's lock before going on without it
+    /// (`MFA_LOCK_WAIT`): a run left at a code question must not hang
+    /// every other shell and SDK call for good.
+    pub lock_wait: std::time::Duration,
 }
+
+/// Default for `MFA_LOCK_WAIT`, in seconds.
+pub const DEFAULT_LOCK_WAIT: u64 = 60;
 
 /// Holds an entry's lock until dropped.
 pub struct Lock {
@@ -93,7 +100,21 @@ impl Cache {
             .path_var("MFA_CACHE_DIR")
             .or_else(|| env.path_var("XDG_CACHE_HOME").map(|p| p.join("mfa")))
             .unwrap_or_else(|| env.home().join(".cache").join("mfa"));
-        Cache { dir }
+        let lock_wait = env
+            .get("MFA_LOCK_WAIT")
+            .and_then(|w| w.trim().parse::<u64>().ok())
+            .unwrap_or(DEFAULT_LOCK_WAIT);
+        Cache {
+            dir,
+            lock_wait: std::time::Duration::from_secs(lock_wait),
+        }
+    }
+
+    pub fn new(dir: PathBuf) -> Cache {
+        Cache {
+            dir,
+            lock_wait: std::time::Duration::from_secs(DEFAULT_LOCK_WAIT),
+        }
     }
 
     fn path(&self, key: &Key) -> PathBuf {
@@ -106,11 +127,31 @@ impl Cache {
         read_entry(&self.path(key))
     }
 
+    /// Creates the directory 0700, or makes an existing one ours and private:
+    /// a directory others can write to would let them swap or hold entries.
     fn ensure_dir(&self) -> io::Result<()> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(&self.dir)
+            .create(&self.dir)?;
+        let meta = fs::metadata(&self.dir)?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(io::Error::other(format!(
+                "{} belongs to another user",
+                crate::paths::display(&self.dir)
+            )));
+        }
+        if meta.mode() & 0o077 != 0 {
+            eprintln!(
+                "mfa: warning: {} was open to others (mode {:o}); made it 0700",
+                crate::paths::display(&self.dir),
+                meta.mode() & 0o777
+            );
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
     }
 
     /// Waits for the entry's lock. Without a usable cache directory the run
@@ -124,15 +165,26 @@ impl Cache {
                 .write(true)
                 .mode(0o600)
                 .open(self.dir.join(format!("{}.lock", key.id)))?;
-            match file.try_lock() {
-                Ok(()) => return Ok(file),
-                Err(fs::TryLockError::WouldBlock) => {
-                    eprintln!("mfa: waiting for another mfa run that is getting the same session…");
+            let deadline = std::time::Instant::now() + self.lock_wait;
+            let mut told = false;
+            loop {
+                match file.try_lock() {
+                    Ok(()) => return Ok(file),
+                    Err(fs::TryLockError::WouldBlock) => {}
+                    Err(fs::TryLockError::Error(e)) => return Err(e),
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(e),
+                if !told {
+                    eprintln!("mfa: waiting for another mfa run that is getting the same session…");
+                    told = true;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Err(io::Error::other(format!(
+                        "another mfa run held it for more than {} s",
+                        self.lock_wait.as_secs()
+                    )));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
-            file.lock()?;
-            Ok(file)
         };
         match attempt() {
             Ok(file) => Lock { _file: Some(file) },
@@ -178,6 +230,25 @@ impl Cache {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// Deletes every entry, and temporary files a killed run may have left.
+    pub fn clear(&self) -> io::Result<usize> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".json") {
+                fs::remove_file(entry.path())?;
+                if !name.starts_with(".tmp-") {
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// Every entry file, with what could be read of it.
@@ -264,9 +335,7 @@ mod tests {
     #[test]
     fn entries_round_trip_with_private_modes() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: dir.path().join("mfa"),
-        };
+        let cache = Cache::new(dir.path().join("mfa"));
         let key = Key::new(EntryKind::MfaSession, &["AKIA", "serial"]);
         assert_eq!(cache.read(&key), None);
         cache.write(&key, &entry(2_000_000_000));
@@ -280,9 +349,7 @@ mod tests {
     #[test]
     fn damaged_or_exposed_entries_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: dir.path().to_path_buf(),
-        };
+        let cache = Cache::new(dir.path().to_path_buf());
         let key = Key::new(EntryKind::Role, &["x"]);
         cache.write(&key, &entry(1));
         fs::write(cache.path(&key), "{not json").unwrap();
@@ -294,6 +361,50 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cache.read(&key), None);
+    }
+
+    #[test]
+    fn an_existing_directory_open_to_others_is_made_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o755)).unwrap();
+        let cache = Cache::new(open.clone());
+        cache.write(&Key::new(EntryKind::Role, &["x"]), &entry(1));
+        assert_eq!(fs::metadata(&open).unwrap().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_held_lock_is_waited_for_only_so_long() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Cache::new(dir.path().to_path_buf());
+        cache.lock_wait = std::time::Duration::from_millis(300);
+        let key = Key::new(EntryKind::Role, &["held"]);
+        let held = cache.lock(&key);
+        assert!(held._file.is_some());
+        let started = std::time::Instant::now();
+        let second = cache.lock(&key);
+        assert!(second._file.is_none(), "goes on without the lock");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+        drop(held);
+        assert!(cache.lock(&key)._file.is_some());
+    }
+
+    #[test]
+    fn clear_removes_entries_and_leftover_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        cache.write(&Key::new(EntryKind::Role, &["a"]), &entry(1));
+        fs::write(dir.path().join(".tmp-abc.json"), "{}").unwrap();
+        assert_eq!(cache.clear().unwrap(), 1);
+        assert_eq!(
+            fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                .count(),
+            0
+        );
     }
 
     #[test]

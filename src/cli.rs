@@ -66,7 +66,7 @@ pub struct SessionArgs {
     /// Assume this role on top of what the profile gives
     #[arg(long, value_name = "ARN", add = ArgValueCompleter::new(complete_roles))]
     pub role_arn: Option<String>,
-    /// Lifetime of the final session, in seconds
+    /// Lifetime of the final session, in seconds (asks STS for a new one)
     #[arg(long, value_name = "SECS")]
     pub duration: Option<i64>,
     /// Get a new session even when the cached one is still good
@@ -95,8 +95,14 @@ pub struct ExecArgs {
     pub profile: String,
     #[command(flatten)]
     pub session: SessionArgs,
-    /// The command and its arguments, after `--`
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The command and its arguments (after `--`, which may be left out:
+    /// PowerShell drops it when calling a function)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<String>,
 }
 

@@ -66,7 +66,7 @@ pub fn segment(env: &Env, now: i64) -> Option<Segment> {
         .get("MFA_WARN_SECONDS")
         .and_then(|w| w.trim().parse::<i64>().ok())
         .unwrap_or(DEFAULT_WARN_SECONDS);
-    let seconds_left = expires_at - now;
+    let seconds_left = expires_at.saturating_sub(now);
     let state = if seconds_left <= 0 {
         State::Expired
     } else if seconds_left <= warn {

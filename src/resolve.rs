@@ -89,7 +89,7 @@ pub fn unknown_profile(profiles: &Profiles, name: &str) -> UsageError {
 }
 
 fn parse_seconds(profile: &Profile, key: &str) -> Result<Option<i64>, UsageError> {
-    match profile.get_nonempty(key) {
+    match profile.scalar(key)? {
         None => Ok(None),
         Some(text) => text.trim().parse::<i64>().map(Some).map_err(|_| {
             UsageError::new(format!(
@@ -112,16 +112,16 @@ pub fn check_duration(what: &str, seconds: i64, (min, max): (i64, i64)) -> Resul
 
 /// Static keys of a profile, if it has any. Half a pair is an error.
 fn static_keys(profile: &Profile) -> Result<Option<Credentials>, UsageError> {
-    let id = profile.get_nonempty("aws_access_key_id");
-    let secret = profile.get_nonempty("aws_secret_access_key");
+    let id = profile.scalar("aws_access_key_id")?;
+    let secret = profile.scalar("aws_secret_access_key")?;
     match (id, secret) {
         (Some(id), Some(secret)) => Ok(Some(Credentials {
             access_key_id: id.to_string(),
             secret_access_key: secret.to_string(),
-            session_token: profile
-                .get_nonempty("aws_session_token")
-                .or_else(|| profile.get_nonempty("aws_security_token"))
-                .map(str::to_string),
+            session_token: match profile.scalar("aws_session_token")? {
+                Some(token) => Some(token.to_string()),
+                None => profile.scalar("aws_security_token")?.map(str::to_string),
+            },
             expiration: None,
         })),
         (None, None) => Ok(None),
@@ -146,10 +146,8 @@ fn role_step(profile: &Profile, role_arn: &str) -> Result<RoleStep, UsageError> 
     Ok(RoleStep {
         profile: Some(profile.name.clone()),
         role_arn: role_arn.to_string(),
-        session_name: profile
-            .get_nonempty("role_session_name")
-            .map(str::to_string),
-        external_id: profile.get_nonempty("external_id").map(str::to_string),
+        session_name: profile.scalar("role_session_name")?.map(str::to_string),
+        external_id: profile.scalar("external_id")?.map(str::to_string),
         duration,
     })
 }
@@ -171,24 +169,31 @@ pub fn resolve(
     let root = loop {
         visited.push(&current.name);
         if mfa_serial.is_none() {
-            mfa_serial = current.get_nonempty("mfa_serial").map(str::to_string);
+            mfa_serial = current.scalar("mfa_serial")?.map(str::to_string);
         }
         if mfa_process.is_none() {
-            mfa_process = current.get_nonempty("mfa_process").map(str::to_string);
+            mfa_process = current.scalar("mfa_process")?.map(str::to_string);
         }
-        if session_duration.is_none() {
-            session_duration = parse_seconds(current, "mfa_session_duration")?;
+        if session_duration.is_none()
+            && let Some(seconds) = parse_seconds(current, "mfa_session_duration")?
+        {
+            check_duration(
+                &format!("profile `{}`: mfa_session_duration", current.name),
+                seconds,
+                SESSION_SECONDS,
+            )?;
+            session_duration = Some(seconds);
         }
         let first = visited.len() == 1;
         let keys = static_keys(current)?;
         // In a source profile, static keys win over a role (as botocore and
         // the Rust SDK read it); in the chosen profile, the role wins.
         let role_arn = current
-            .get_nonempty("role_arn")
+            .scalar("role_arn")?
             .filter(|_| first || keys.is_none());
         if let Some(role_arn) = role_arn {
             roles_top_down.push(role_step(current, role_arn)?);
-            let Some(source) = current.get_nonempty("source_profile") else {
+            let Some(source) = current.scalar("source_profile")? else {
                 return Err(no_role_source(current));
             };
             if source == current.name {
@@ -232,7 +237,7 @@ pub fn resolve(
                 credentials,
             };
         }
-        if let Some(command) = current.get_nonempty("credential_process") {
+        if let Some(command) = current.scalar("credential_process")? {
             break Root::Process {
                 profile: current.name.clone(),
                 command: command.to_string(),
@@ -264,11 +269,7 @@ pub fn resolve(
             check_duration("--duration for a session", seconds, SESSION_SECONDS)?;
             session_duration = seconds;
         }
-        (None, _) => check_duration(
-            &format!("profile `{name}`: mfa_session_duration"),
-            session_duration,
-            SESSION_SECONDS,
-        )?,
+        (None, _) => {}
     }
     Ok(Chain {
         profile: name.to_string(),
@@ -277,7 +278,7 @@ pub fn resolve(
         mfa_process,
         session_duration,
         roles,
-        region: chosen.get_nonempty("region").map(str::to_string),
+        region: chosen.scalar("region")?.map(str::to_string),
     })
 }
 
@@ -319,7 +320,7 @@ fn no_credentials(profile: &Profile, visited: &[&str]) -> UsageError {
 
 /// The kind of a profile, as `mfa list` shows it (SPEC §3).
 pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
-    let has = |k: &str| profile.get_nonempty(k).is_some();
+    let has = |k: &str| profile.get_single(k).is_some();
     if has("sso_start_url") || has("sso_session") {
         return "sso";
     }

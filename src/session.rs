@@ -251,10 +251,33 @@ fn sts_error(error: StsError, what: &str, profile: &str) -> anyhow::Error {
     anyhow!(error).context(format!("{what} failed for profile `{profile}`"))
 }
 
+/// The profiles whose `credential_process` is running, one per line, handed
+/// down to each child: a command that runs mfa for the same profile would
+/// otherwise call itself for ever (or wait on its own lock).
+pub const PROCESS_CHAIN: &str = "MFA_CREDENTIAL_PROCESS_CHAIN";
+
+/// Refuses to resolve a profile whose own `credential_process` is what is
+/// running this mfa.
+pub fn check_process_loop(env: &crate::context::Env, profile: &str) -> Result<()> {
+    if env
+        .get(PROCESS_CHAIN)
+        .is_some_and(|chain| chain.split('\n').any(|p| p == profile))
+    {
+        bail!(crate::error::UsageError::new(format!(
+            "credential_process loop: profile `{profile}` runs a command that needs profile `{profile}` again"
+        )));
+    }
+    Ok(())
+}
+
 /// Runs a `credential_process` command and reads its JSON (the AWS format:
 /// `Version` 1, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken`
 /// and `Expiration`). What it prints is never shown: it holds secrets.
 pub fn run_credential_process(profile: &str, command: &str) -> Result<Credentials> {
+    let chain = match std::env::var(PROCESS_CHAIN) {
+        Ok(chain) if !chain.is_empty() => format!("{chain}\n{profile}"),
+        _ => profile.to_string(),
+    };
     let words = shell_words::split(command).with_context(|| {
         format!("the credential_process of profile `{profile}` cannot be split into words")
     })?;
@@ -263,6 +286,7 @@ pub fn run_credential_process(profile: &str, command: &str) -> Result<Credential
     };
     let output = std::process::Command::new(program)
         .args(args)
+        .env(PROCESS_CHAIN, chain)
         .stdin(std::process::Stdio::inherit())
         .stderr(std::process::Stdio::inherit())
         .stdout(std::process::Stdio::piped())
@@ -407,9 +431,7 @@ mod tests {
     #[test]
     fn the_mfa_session_is_renewed_only_when_it_nears_its_end() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: dir.path().to_path_buf(),
-        };
+        let cache = Cache::new(dir.path().to_path_buf());
         let sts = MemorySts::default();
         let mut codes = ListedCodes(vec!["111111", "222222"], 0);
         run(&cache, &sts, &mut codes, 1000, "role").unwrap();
@@ -436,9 +458,7 @@ mod tests {
     #[test]
     fn a_rejected_code_is_asked_again_at_most_three_times() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: dir.path().to_path_buf(),
-        };
+        let cache = Cache::new(dir.path().to_path_buf());
         let sts = MemorySts::default();
         sts.reject.borrow_mut().extend([
             "000001".to_string(),
@@ -450,9 +470,7 @@ mod tests {
         assert_eq!(codes.1, 3);
         let mut codes = ListedCodes(vec!["000001", "000002", "000003", "123456"], 0);
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache {
-            dir: dir.path().to_path_buf(),
-        };
+        let cache = Cache::new(dir.path().to_path_buf());
         let error = run(&cache, &sts, &mut codes, 0, "user").unwrap_err();
         assert_eq!(codes.1, 3);
         assert!(format!("{error:#}").contains("not accepted"), "{error:#}");

@@ -137,7 +137,8 @@ fn env_sets_every_variable_of_the_spec_and_unsets_conflicting_ones() {
         stdout(&unset)
     );
     let left = run_shell("bash", &script);
-    assert_eq!(stdout(&left), "");
+    // Everything but a region that is not the session's (the user's own).
+    assert_eq!(stdout(&left), "AWS_REGION=z\n");
 }
 
 #[test]
@@ -490,4 +491,60 @@ fn the_aws_cli_reads_credentials_through_credential_process() {
     let identity: Value = serde_json::from_slice(&out.stdout).unwrap();
     let arn = identity["Arn"].as_str().unwrap();
     assert!(arn.contains("assumed-role/admin/mfa-alice"), "{arn}");
+}
+
+#[test]
+fn an_explicit_duration_asks_for_a_session_of_that_length() {
+    let aws = FakeAws::start();
+    let sandbox = standard(&aws);
+    assert!(
+        sandbox
+            .run(&["env", "alice", "--token", "123456"])
+            .status
+            .success()
+    );
+    let out = sandbox.run(&[
+        "env",
+        "alice",
+        "--shell",
+        "bash",
+        "--token",
+        "123456",
+        "--duration",
+        "900",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let vars = env_vars(&out);
+    let expires: i64 = var(&vars, "MFA_EXPIRES_AT").unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((expires - now - 900).abs() < 60, "{}", expires - now);
+    assert_eq!(aws.count("GetSessionToken"), 2);
+}
+
+#[test]
+fn unset_keeps_a_region_the_user_set_and_removes_the_sessions() {
+    let aws = FakeAws::start();
+    let sandbox = standard(&aws);
+    let unset = |profile: &str, region: &str| {
+        let out = sandbox
+            .mfa()
+            .env("MFA_PROFILE", profile)
+            .env("AWS_REGION", region)
+            .args(["env", "--unset", "--shell", "bash"])
+            .output()
+            .unwrap();
+        stdout(&out)
+    };
+    // alice has region eu-west-1: a shell holding it got it from `mfa env`.
+    assert!(unset("alice", "eu-west-1").contains("unset AWS_REGION\n"));
+    assert!(!unset("alice", "ap-south-1").contains("AWS_REGION"));
+    // admin names no region: the shell's own stays.
+    let text = unset("admin", "eu-west-1");
+    assert!(
+        !text.contains("AWS_REGION") && text.contains("unset MFA_PROFILE\n"),
+        "{text}"
+    );
 }

@@ -219,7 +219,7 @@ fn usage_errors_exit_2_with_empty_stdout() {
         "tcsh",
     );
     assert_clean_failure(&sandbox.run(&["exec", "alice"]), 2, "CMD");
-    assert_clean_failure(&sandbox.run(&["clear"]), 2, "--all");
+    assert_clean_failure(&sandbox.run(&["clear", "--all", "alice"]), 2, "--all");
     assert_clean_failure(&sandbox.run(&["frobnicate"]), 2, "frobnicate");
     let out = sandbox
         .mfa()
@@ -228,4 +228,135 @@ fn usage_errors_exit_2_with_empty_stdout() {
         .output()
         .unwrap();
     assert_clean_failure(&out, 2, "MFA_MIN_TTL");
+}
+
+/// A continuation line joins whatever it holds to the value above it: such
+/// values are refused for the keys mfa acts on, without quoting them, and
+/// masked where `show` prints them.
+#[test]
+fn values_continued_onto_indented_lines_never_leak_what_those_lines_hold() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let leak = "LEAKEDSECRETVALUE123";
+    sandbox
+        .config(&format!(
+            "[profile alice]\nmfa_serial = {SERIAL}\nmfa_session_duration = 3600\n  aws_secret_access_key = {leak}\n\
+             [profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alicee\n  aws_secret_access_key = {leak}\n"
+        ))
+        .credentials(&standard_credentials());
+    let out = sandbox.run(&["env", "alice", "--token", "123456"]);
+    assert_clean_failure(
+        &out,
+        2,
+        "mfa_session_duration (line 3 of the config file) is followed by indented lines",
+    );
+    let out = sandbox.run(&["env", "admin", "--token", "123456"]);
+    assert_clean_failure(&out, 2, "source_profile (line 7 of the config file)");
+    for args in [
+        &["show", "alice"][..],
+        &["show", "alice", "--json"],
+        &["list"],
+        &["list", "--json"],
+        &["roles"],
+    ] {
+        let out = sandbox.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stdout(&out).contains(leak) && !stderr(&out).contains(leak),
+            "{args:?}: {}",
+            stdout(&out)
+        );
+    }
+    assert!(stdout(&sandbox.run(&["show", "alice"])).contains("aws_secret_access_key = ********"));
+    assert_eq!(aws.calls().len(), 0);
+}
+
+#[test]
+fn a_run_left_at_a_code_question_holds_others_up_only_for_a_while() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    // The first run's code source never answers in time.
+    sandbox
+        .config(&format!(
+            "[profile alice]\nmfa_serial = {SERIAL}\nmfa_process = sleep 30; echo 123456\n"
+        ))
+        .credentials(&standard_credentials());
+    let mut stuck = sandbox
+        .mfa()
+        .args(["env", "alice"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let started = Instant::now();
+    let out = sandbox
+        .mfa()
+        .env("MFA_LOCK_WAIT", "2")
+        .args(["env", "alice", "--token", "654321", "--shell", "bash"])
+        .output()
+        .unwrap();
+    let _ = stuck.kill();
+    let _ = stuck.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr(&out).contains("waiting for another mfa run"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("more than 2 s"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_run_killed_in_the_middle_leaves_no_half_written_entry() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    aws.fault(serde_json::json!({"action": "GetSessionToken", "delay_ms": 3000, "count": 1}));
+    let mut child = sandbox
+        .mfa()
+        .args(["env", "admin", "--token", "123456"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.stdout.is_empty(), "nothing printed by a killed run");
+    let left: Vec<String> = std::fs::read_dir(sandbox.cache_dir())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.iter().all(|n| n.ends_with(".lock")), "{left:?}");
+    // The locks a killed run held are free again at once.
+    let started = Instant::now();
+    let out = sandbox.run(&["env", "admin", "--token", "123456"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("waiting"), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_credential_process_that_calls_mfa_for_itself_is_a_loop() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let bin = env!("CARGO_BIN_EXE_mfa");
+    sandbox.config(&format!(
+        "[profile via]\ncredential_process = {bin} credential-process via\n"
+    ));
+    let started = Instant::now();
+    let out = sandbox.run(&["env", "via"]);
+    // The child mfa refuses (exit 2); the parent reports the failed process.
+    assert_clean_failure(&out, 1, "credential_process loop");
+    assert!(started.elapsed() < Duration::from_secs(10));
 }

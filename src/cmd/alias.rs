@@ -84,7 +84,22 @@ fn is_builtin(shell: Shell, name: &str) -> bool {
             "man", "md", "mount", "move", "ps", "r", "rm", "sleep", "sort", "tee", "where",
         ],
     };
-    COMMON.contains(&name) || own.contains(&name)
+    // PowerShell names ignore case.
+    let name = if shell == Shell::Powershell {
+        name.to_ascii_lowercase()
+    } else {
+        name.to_string()
+    };
+    COMMON.contains(&name.as_str()) || own.contains(&name.as_str())
+}
+
+/// Two names are the same command in this shell: PowerShell ignores case.
+fn same_name(shell: Shell, a: &str, b: &str) -> bool {
+    if shell == Shell::Powershell {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
 }
 
 /// One definition, for `mode`. `binary` is this program's path, so exec and
@@ -146,13 +161,13 @@ pub fn run(args: AliasArgs, env: &Env) -> Result<()> {
     let mut seen: Vec<String> = Vec::new();
     let mut out = String::new();
     for profile in &profiles.list {
-        let name = match profile.get_nonempty("mfa_alias") {
+        let name = match profile.get_single("mfa_alias") {
             Some(alias) => command_name("", alias),
             None => command_name(&args.prefix, &profile.name),
         };
         let skip = if name.is_empty() || name.starts_with(['-', '.']) {
             Some("it is not a usable command name".to_string())
-        } else if seen.contains(&name) {
+        } else if seen.iter().any(|s| same_name(shell, s, &name)) {
             Some("another profile already has that name".to_string())
         } else if is_builtin(shell, &name) {
             Some(format!("it is a {shell} builtin"))

@@ -6,7 +6,6 @@ use anyhow::Result;
 use crate::cache::Cache;
 use crate::cli::ClearArgs;
 use crate::context::Env;
-use crate::error::UsageError;
 use crate::resolve::{self, Overrides};
 use crate::session::{base_key, role_key};
 
@@ -14,17 +13,16 @@ pub fn run(args: ClearArgs, env: &Env) -> Result<()> {
     let cache = Cache::from_env(env);
     let mut removed = 0;
     if args.all {
-        for (path, _) in cache.entries() {
-            std::fs::remove_file(&path)?;
-            removed += 1;
-        }
-    } else if args.profiles.is_empty() {
-        return Err(
-            UsageError::new("name the profiles whose sessions to delete, or use --all").into(),
-        );
+        removed = cache.clear()?;
     } else {
         let profiles = crate::config::load(env)?.profiles();
-        for name in &args.profiles {
+        // No name: the profile `env` would use (AWS_PROFILE, else default).
+        let names = if args.profiles.is_empty() {
+            vec![resolve::select_profile(None, env)]
+        } else {
+            args.profiles.clone()
+        };
+        for name in &names {
             let chain = resolve::resolve(&profiles, name, &Overrides::default())?;
             let mut keys = vec![base_key(&chain)];
             keys.extend((0..chain.roles.len()).map(|i| role_key(&chain, i)));

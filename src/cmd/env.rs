@@ -67,9 +67,22 @@ pub fn render(shell: Shell, vars: &[(&str, Option<String>)]) -> String {
         .collect()
 }
 
-pub fn render_unset(shell: Shell) -> String {
+/// Statements that remove what `env` set. The region variables go only
+/// when they hold the region of the session's profile: otherwise they are
+/// the user's own (`env` sets them only for a profile with a region).
+pub fn render_unset(shell: Shell, env: &Env) -> String {
+    let session_region = env.get("MFA_PROFILE").and_then(|name| {
+        let profiles = crate::config::load(env).ok()?.profiles();
+        profiles.get(name)?.get_single("region").map(str::to_string)
+    });
     SESSION_VARS
         .iter()
+        .filter(|name| match **name {
+            "AWS_REGION" | "AWS_DEFAULT_REGION" => {
+                session_region.is_some() && env.get(name) == session_region.as_deref()
+            }
+            _ => true,
+        })
         .map(|name| shell.unset_var(name))
         .collect()
 }
@@ -80,7 +93,7 @@ pub fn run(args: EnvArgs, env: &Env) -> Result<()> {
         None => Shell::detect(env, parent_process_name().as_deref())?,
     };
     if args.unset {
-        return crate::output::print(&render_unset(shell));
+        return crate::output::print(&render_unset(shell, env));
     }
     let session = obtain_session(args.profile.as_deref(), &args.session, env)?;
     let script = render(shell, &session_vars(&session)?);

@@ -37,7 +37,7 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
                 .and_then(|key| cache.read(&key))
                 .and_then(|entry| entry.credentials.expiration)
                 .filter(|e| *e > now);
-            let own = |key: &str| profile.get_nonempty(key).map(str::to_string);
+            let own = |key: &str| profile.get_single(key).map(str::to_string);
             Row {
                 name: profile.name.clone(),
                 kind: resolve::kind(profiles, profile),
@@ -49,7 +49,7 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
                 source_profile: own("source_profile"),
                 region: own("region"),
                 session_expires_at: expiration.map(rfc3339),
-                seconds_left: expiration.map(|e| e - now),
+                seconds_left: expiration.map(|e| e.saturating_sub(now)),
             }
         })
         .collect()

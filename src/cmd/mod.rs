@@ -63,6 +63,7 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
     let files = crate::config::load(env)?;
     let profiles = files.profiles();
     let name = resolve::select_profile(profile, env);
+    crate::session::check_process_loop(env, &name)?;
     let overrides = Overrides {
         role_arn: args.role_arn.clone(),
         duration: args.duration,
@@ -79,7 +80,8 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
         codes: &mut codes,
         clock: &SystemClock,
         min_ttl: env.seconds("MFA_MIN_TTL", DEFAULT_MIN_TTL)?,
-        refresh: args.refresh,
+        // An explicit duration asks for a new session of that length.
+        refresh: args.refresh || args.duration.is_some(),
         local_user: env.get("USER").map(str::to_string),
     };
     let credentials = engine.credentials(&chain)?;

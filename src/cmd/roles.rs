@@ -17,7 +17,7 @@ pub struct RoleRow {
 pub fn roles(profiles: &Profiles) -> Vec<RoleRow> {
     let mut rows: Vec<RoleRow> = Vec::new();
     for profile in &profiles.list {
-        let Some(arn) = profile.get_nonempty("role_arn") else {
+        let Some(arn) = profile.get_single("role_arn") else {
             continue;
         };
         match rows.iter_mut().find(|r| r.role_arn == arn) {

@@ -12,7 +12,25 @@ pub const MASK: &str = "********";
 
 /// Properties whose values are never shown.
 pub fn is_secret(key: &str) -> bool {
+    let key = key.trim().to_ascii_lowercase();
     key.contains("secret") || key.ends_with("_token") || key.contains("password")
+}
+
+/// A value as `show` prints it: masked when its key is secret, and each
+/// continuation or sub-property line (`name = value`) masked when its own
+/// name is.
+pub fn masked(key: &str, value: &str) -> String {
+    if is_secret(key) {
+        return MASK.to_string();
+    }
+    value
+        .split('\n')
+        .map(|line| match line.split_once('=') {
+            Some((name, _)) if is_secret(name) => format!("{} = {MASK}", name.trim()),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[derive(Debug, Serialize)]
@@ -46,14 +64,7 @@ fn shown(profiles: &Profiles, name: &str) -> Result<Shown> {
         properties: profile
             .properties
             .iter()
-            .map(|p| {
-                let value = if is_secret(&p.key) {
-                    MASK.to_string()
-                } else {
-                    p.value.clone()
-                };
-                (p.key.clone(), value)
-            })
+            .map(|p| (p.key.clone(), masked(&p.key, &p.value)))
             .collect(),
     })
 }
@@ -73,4 +84,23 @@ pub fn run(args: ShowArgs, env: &Env) -> Result<()> {
         text.push_str(&format!("  {key} ={separator}{value}\n"));
     }
     crate::output::print(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_in_values_and_in_their_continuations() {
+        assert_eq!(masked("aws_secret_access_key", "x"), MASK);
+        assert_eq!(masked("AWS_Session_Token", "x"), MASK);
+        assert_eq!(masked("region", "eu-west-1"), "eu-west-1");
+        assert_eq!(
+            masked(
+                "s3",
+                "\nmax_concurrent_requests = 10\naws_secret_access_key=leak"
+            ),
+            "\nmax_concurrent_requests = 10\naws_secret_access_key = ********"
+        );
+    }
 }

@@ -42,7 +42,7 @@ fn status(env: &Env, cache: &Cache, now: i64) -> Status {
             profile: profile.to_string(),
             access_key_id: env.get("AWS_ACCESS_KEY_ID").map(str::to_string),
             expires_at: expires.map(rfc3339),
-            seconds_left: expires.map(|e| e - now),
+            seconds_left: expires.map(|e| e.saturating_sub(now)),
         }
     });
     let cached = cache
@@ -55,7 +55,7 @@ fn status(env: &Env, cache: &Cache, now: i64) -> Status {
             mfa_serial: e.mfa_serial,
             role_arn: e.role_arn,
             expires_at: e.credentials.expiration.map(rfc3339),
-            seconds_left: e.credentials.expiration.map(|x| x - now),
+            seconds_left: e.credentials.expiration.map(|x| x.saturating_sub(now)),
         })
         .collect();
     Status { shell, cached }

@@ -41,6 +41,33 @@ impl Profile {
         self.get(key).filter(|v| !v.is_empty())
     }
 
+    /// A one-line value that is present and not empty; `None` for a value
+    /// continued onto indented lines (for listings, which must not show
+    /// what such lines may hold).
+    pub fn get_single(&self, key: &str) -> Option<&str> {
+        self.get_nonempty(key).filter(|v| !v.contains('\n'))
+    }
+
+    /// A one-line value for a key mfa acts on. A value continued onto
+    /// indented lines is an error that names the line but quotes nothing:
+    /// the joined lines may hold a secret.
+    pub fn scalar(&self, key: &str) -> Result<Option<&str>, crate::error::UsageError> {
+        let Some(property) = self.properties.iter().find(|p| p.key == key) else {
+            return Ok(None);
+        };
+        if property.value.contains('\n') {
+            let file = match property.origin.file {
+                super::FileKind::Config => "config",
+                super::FileKind::Credentials => "credentials",
+            };
+            return Err(crate::error::UsageError::new(format!(
+                "profile `{}`: {key} (line {} of the {file} file) is followed by indented lines, which continue its value; write it on one line",
+                self.name, property.origin.line
+            )));
+        }
+        Ok(Some(property.value.as_str()).filter(|v| !v.is_empty()))
+    }
+
     fn set(&mut self, key: &str, value: String, origin: Origin) {
         match self.properties.iter_mut().find(|p| p.key == key) {
             Some(existing) => {

@@ -583,6 +583,472 @@ fn ceil_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+// ---- whole scripts: the hook, aliases, the completion registration ----
+//
+// `mfa init powershell` prints a real script (functions, `if`, `try`), which
+// cannot be held to the two statement forms above. For such scripts the
+// helpers below report every syntax error, and list what the script defines,
+// runs and assigns, each with where it sits (enclosing functions, the
+// conditions it runs under), so that tests can make structural claims: "the
+// segment is only written under the show-prompt flag", "the exit code is
+// restored before the user's prompt runs". Every verbatim string is still
+// decoded with PowerShell's own rule and must end where the grammar ends it.
+
+/// Every ERROR and MISSING node of the parse, in document order (an ERROR
+/// before the nodes inside it), each described with its line, column and
+/// text. Empty when the grammar accepts the script.
+pub fn syntax_errors(script: &str) -> Vec<String> {
+    if script.chars().all(is_line_space) {
+        // See `parse_powershell`: the grammar wants at least one statement.
+        return Vec::new();
+    }
+    let tree = match parse_tree(script) {
+        Ok(tree) => tree,
+        Err(e) => return vec![e],
+    };
+    let root = tree.root_node();
+    let mut errors = Vec::new();
+    visit(root, &mut |node| {
+        if node.is_missing() {
+            errors.push(format!(
+                "missing `{}` {}",
+                node.kind(),
+                locate(script, node)
+            ));
+        } else if node.is_error() {
+            errors.push(format!("ERROR {}", locate(script, node)));
+        }
+    });
+    if errors.is_empty() && root.has_error() {
+        errors.push(format!(
+            "the tree reports an error that no node shows {}",
+            locate(script, root)
+        ));
+    }
+    errors
+}
+
+/// Calls `f` on every node under `root` (itself included), in document order.
+fn visit<'t>(root: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
+    let mut cursor = root.walk();
+    loop {
+        f(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// A condition that decides whether a piece of code runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guard {
+    /// The condition's text, as written between the parentheses.
+    pub condition: String,
+    /// `true` in the `if`/`elseif` branch the condition opens; `false` in a
+    /// later `elseif` or the `else`, which run only when it is false.
+    pub holds: bool,
+}
+
+/// Where a function, command or assignment sits in a script.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Place {
+    /// Enclosing function definitions, innermost first, with the scope
+    /// prefix removed (`function global:mfa` gives `mfa`).
+    pub functions: Vec<String>,
+    /// The conditions under which it runs, innermost first.
+    pub guards: Vec<Guard>,
+    /// Inside the body of a `try` (not its `catch` or `finally`) that lies
+    /// within the innermost enclosing function.
+    pub in_try: bool,
+    /// Byte offset of its start in the script: document order.
+    pub start: usize,
+    /// 1-based line, for messages.
+    pub line: usize,
+}
+
+impl Place {
+    /// Directly in function `name` (no other function in between).
+    pub fn in_function(&self, name: &str) -> bool {
+        self.functions.first().is_some_and(|f| f == name)
+    }
+
+    /// At the top level of the script, outside every function.
+    pub fn top_level(&self) -> bool {
+        self.functions.is_empty()
+    }
+
+    /// Runs only when a condition mentioning `needle` holds.
+    pub fn guarded_by(&self, needle: &str) -> bool {
+        self.guards
+            .iter()
+            .any(|g| g.holds && g.condition.contains(needle))
+    }
+}
+
+/// `function [scope:]name { ... }`
+#[derive(Debug, Clone)]
+pub struct PsFunction {
+    /// The name without its scope prefix.
+    pub name: String,
+    /// The scope prefix as written (`global`), if any.
+    pub scope: Option<String>,
+    /// Names of the declared parameters, without `$`.
+    pub parameters: Vec<String>,
+    /// The whole definition's text.
+    pub text: String,
+    pub place: Place,
+}
+
+/// A command: `Name args...`, `& $expr args...` or `. $expr args...`.
+#[derive(Debug, Clone)]
+pub struct PsCommand {
+    /// The command name's text (`Write-Host`, `$global:__mfa_bin`, `'mfa'`).
+    pub name: String,
+    /// `&` or `.` when the command is invoked through an operator.
+    pub invocation: Option<String>,
+    /// The text of each argument and parameter, separators left out.
+    pub elements: Vec<String>,
+    /// The whole command's text.
+    pub text: String,
+    pub place: Place,
+}
+
+/// `target op value`
+#[derive(Debug, Clone)]
+pub struct PsAssignment {
+    /// The assigned-to expression's text (`$global:MFA_PROMPT`, `$x`).
+    pub target: String,
+    /// `=`, `+=`, ...
+    pub operator: String,
+    /// The value's text.
+    pub value: String,
+    /// The decoded value when it is a lone verbatim string (`'...'`).
+    pub verbatim: Option<String>,
+    pub place: Place,
+}
+
+/// What a script defines, runs and assigns, in document order.
+#[derive(Debug, Clone, Default)]
+pub struct PsOutline {
+    pub functions: Vec<PsFunction>,
+    pub commands: Vec<PsCommand>,
+    pub assignments: Vec<PsAssignment>,
+    /// Every verbatim string in the script, decoded, in document order.
+    pub verbatim_strings: Vec<String>,
+}
+
+impl PsOutline {
+    /// The definitions of the function `name` (scope prefix ignored).
+    pub fn function(&self, name: &str) -> Vec<&PsFunction> {
+        self.functions.iter().filter(|f| f.name == name).collect()
+    }
+
+    /// Commands whose name is `name` (case-insensitive, like PowerShell).
+    pub fn commands_named(&self, name: &str) -> Vec<&PsCommand> {
+        self.commands
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(name))
+            .collect()
+    }
+
+    /// Assignments to `target` (case-insensitive, like PowerShell's
+    /// variable names).
+    pub fn assignments_to(&self, target: &str) -> Vec<&PsAssignment> {
+        self.assignments
+            .iter()
+            .filter(|a| a.target.eq_ignore_ascii_case(target))
+            .collect()
+    }
+}
+
+/// Parses a whole script and lists its functions, commands and assignments.
+///
+/// Fails when the grammar reports any error or missing node, when a
+/// verbatim string would end somewhere else in real PowerShell than in the
+/// grammar, when an expandable string holds a typographic double quote
+/// (PowerShell ends `"..."` at “ ” „ too), and on verbatim here-strings,
+/// which are not checked.
+pub fn outline(script: &str) -> Result<PsOutline, String> {
+    let errors = syntax_errors(script);
+    if !errors.is_empty() {
+        return Err(format!(
+            "tree-sitter-powershell: {} syntax error(s): {}",
+            errors.len(),
+            errors.join("; ")
+        ));
+    }
+    let tree = parse_tree(script)?;
+    let mut out = PsOutline::default();
+    let mut failure: Option<String> = None;
+    visit(tree.root_node(), &mut |node| {
+        if failure.is_some() {
+            return;
+        }
+        let result = (|| -> Result<(), String> {
+            match node.kind() {
+                "function_statement" => out.functions.push(function_of(script, node)?),
+                "command" => out.commands.push(command_of(script, node)?),
+                "assignment_expression" => out.assignments.push(assignment_of(script, node)?),
+                "verbatim_string_characters" => {
+                    out.verbatim_strings.push(decode_verbatim(script, node)?);
+                }
+                "expandable_string_literal" | "expandable_here_string_literal" => {
+                    let text = node_text(script, node)?;
+                    if text.contains(['\u{201C}', '\u{201D}', '\u{201E}']) {
+                        return Err(format!(
+                            "PowerShell ends an expandable string at a typographic double quote: {}",
+                            describe(script, node)
+                        ));
+                    }
+                }
+                "verbatim_here_string_characters" => {
+                    return Err(format!(
+                        "verbatim here-strings are not checked: {}",
+                        describe(script, node)
+                    ));
+                }
+                _ => {}
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            failure = Some(e);
+        }
+    });
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// Decodes one whole verbatim string literal (`'it''s'`) by PowerShell's
+/// rule; fails unless the literal is exactly one string.
+pub fn decode_verbatim_literal(literal: &str) -> Result<String, String> {
+    match lex_verbatim(literal) {
+        Some((value, len)) if len == literal.len() => Ok(value),
+        Some((_, len)) => Err(format!(
+            "PowerShell ends this verbatim string after {}, before the end of {}",
+            snippet(&literal[..len]),
+            snippet(literal)
+        )),
+        None => Err(format!("not one verbatim string: {}", snippet(literal))),
+    }
+}
+
+/// `global:mfa` -> (`Some("global")`, `mfa`). Only PowerShell's scope
+/// names count: a drive-like prefix of another name stays in the name.
+fn split_scope(name: &str) -> (Option<String>, String) {
+    if let Some((scope, rest)) = name.split_once(':') {
+        let known = ["global", "script", "local", "private"];
+        if known.iter().any(|k| k.eq_ignore_ascii_case(scope)) {
+            return (Some(scope.to_string()), rest.to_string());
+        }
+    }
+    (None, name.to_string())
+}
+
+fn function_of(script: &str, node: Node<'_>) -> Result<PsFunction, String> {
+    let name_node = node
+        .children(&mut node.walk())
+        .find(|n| n.kind() == "function_name")
+        .ok_or_else(|| format!("function without a name {}", describe(script, node)))?;
+    let (scope, name) = split_scope(node_text(script, name_node)?);
+    // Parameters: `function f($a)` or a `param(...)` block at the top of its
+    // own script block (not of a nested one).
+    let mut parameters = Vec::new();
+    let mut lists = Vec::new();
+    for child in node.children(&mut node.walk()) {
+        match child.kind() {
+            "function_parameter_declaration" => lists.extend(
+                child
+                    .children(&mut child.walk())
+                    .filter(|n| n.kind() == "parameter_list"),
+            ),
+            "script_block" => {
+                for block in child
+                    .children(&mut child.walk())
+                    .filter(|n| n.kind() == "param_block")
+                {
+                    lists.extend(
+                        block
+                            .children(&mut block.walk())
+                            .filter(|n| n.kind() == "parameter_list"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    for list in lists {
+        for parameter in list
+            .children(&mut list.walk())
+            .filter(|n| n.kind() == "script_parameter")
+        {
+            if let Some(variable) = parameter
+                .children(&mut parameter.walk())
+                .find(|n| n.kind() == "variable")
+            {
+                let text = node_text(script, variable)?;
+                parameters.push(text.trim_start_matches('$').to_string());
+            }
+        }
+    }
+    Ok(PsFunction {
+        name,
+        scope,
+        parameters,
+        text: node_text(script, node)?.to_string(),
+        place: place_of(script, node)?,
+    })
+}
+
+fn command_of(script: &str, node: Node<'_>) -> Result<PsCommand, String> {
+    let name_node = node
+        .child_by_field_name("command_name")
+        .ok_or_else(|| format!("command without a name {}", describe(script, node)))?;
+    let invocation = node
+        .children(&mut node.walk())
+        .find(|n| n.kind() == "command_invokation_operator")
+        .map(|n| node_text(script, n).map(str::to_string))
+        .transpose()?;
+    let mut elements = Vec::new();
+    if let Some(list) = node.child_by_field_name("command_elements") {
+        for element in list.children(&mut list.walk()) {
+            if element.kind() != "command_argument_sep" {
+                elements.push(node_text(script, element)?.to_string());
+            }
+        }
+    }
+    Ok(PsCommand {
+        name: node_text(script, name_node)?.to_string(),
+        invocation,
+        elements,
+        text: node_text(script, node)?.to_string(),
+        place: place_of(script, node)?,
+    })
+}
+
+fn assignment_of(script: &str, node: Node<'_>) -> Result<PsAssignment, String> {
+    let target = child(node, 0, script)?;
+    let operator = child(node, 1, script)?;
+    let value = node
+        .child_by_field_name("value")
+        .ok_or_else(|| format!("assignment without a value {}", describe(script, node)))?;
+    // A lone verbatim string: `pipeline` > `pipeline_chain` > ... > string.
+    let literal = (|| {
+        if value.kind() != "pipeline" {
+            return None;
+        }
+        let chain = only_child(value, script).ok()?;
+        if chain.kind() != "pipeline_chain" {
+            return None;
+        }
+        descend(
+            only_child(chain, script).ok()?,
+            &STRING_LADDER,
+            "verbatim_string_characters",
+            script,
+        )
+        .ok()
+    })();
+    let verbatim = literal.map(|n| decode_verbatim(script, n)).transpose()?;
+    Ok(PsAssignment {
+        target: node_text(script, target)?.to_string(),
+        operator: node_text(script, operator)?.to_string(),
+        value: node_text(script, value)?.to_string(),
+        verbatim,
+        place: place_of(script, node)?,
+    })
+}
+
+fn place_of(script: &str, node: Node<'_>) -> Result<Place, String> {
+    let condition = |n: Node<'_>| -> Result<String, String> {
+        let c = n
+            .child_by_field_name("condition")
+            .ok_or_else(|| format!("no condition in {}", describe(script, n)))?;
+        Ok(node_text(script, c)?.to_string())
+    };
+    let mut place = Place {
+        start: node.start_byte(),
+        line: node.start_position().row + 1,
+        ..Place::default()
+    };
+    // Whether a `try`, `catch` or `finally` has been met on the way up
+    // within the innermost function.
+    let mut try_seen = false;
+    let mut below = node;
+    while let Some(parent) = below.parent() {
+        match parent.kind() {
+            "function_statement" => {
+                let name = parent
+                    .children(&mut parent.walk())
+                    .find(|n| n.kind() == "function_name")
+                    .map(|n| node_text(script, n))
+                    .transpose()?
+                    .unwrap_or_default();
+                place.functions.push(split_scope(name).1);
+            }
+            "if_statement" => match below.kind() {
+                // The `then` block is the if's only direct statement_block.
+                "statement_block" => place.guards.push(Guard {
+                    condition: condition(parent)?,
+                    holds: true,
+                }),
+                "elseif_clauses" => place.guards.push(Guard {
+                    condition: condition(parent)?,
+                    holds: false,
+                }),
+                "else_clause" => {
+                    place.guards.push(Guard {
+                        condition: condition(parent)?,
+                        holds: false,
+                    });
+                    if let Some(clauses) = parent
+                        .children(&mut parent.walk())
+                        .find(|n| n.kind() == "elseif_clauses")
+                    {
+                        for clause in clauses.children(&mut clauses.walk()) {
+                            place.guards.push(Guard {
+                                condition: condition(clause)?,
+                                holds: false,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            },
+            "elseif_clause" if below.kind() == "statement_block" => place.guards.push(Guard {
+                condition: condition(parent)?,
+                holds: true,
+            }),
+            "elseif_clauses" => {
+                // The clauses before this one did not match.
+                for clause in parent.children(&mut parent.walk()) {
+                    if clause.start_byte() >= below.start_byte() {
+                        break;
+                    }
+                    place.guards.push(Guard {
+                        condition: condition(clause)?,
+                        holds: false,
+                    });
+                }
+            }
+            "try_statement" if place.functions.is_empty() && !try_seen => {
+                try_seen = true;
+                place.in_try = below.kind() == "statement_block";
+            }
+            _ => {}
+        }
+        below = parent;
+    }
+    Ok(place)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
