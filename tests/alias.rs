@@ -33,7 +33,7 @@ fn setup() -> (FakeAws, Sandbox, PathBuf) {
 fn shell_with_path(
     sandbox: &Sandbox,
     shell: &str,
-    path_dir: &PathBuf,
+    path_dir: &std::path::Path,
     script: &str,
 ) -> std::process::Output {
     let mut command = sandbox.command(shell);

@@ -228,8 +228,7 @@ fn an_expired_session_renews_in_place_without_a_code_and_keeps_its_flags() {
         let last = aws
             .calls()
             .into_iter()
-            .filter(|c| c["action"] == "AssumeRole")
-            .last()
+            .rfind(|c| c["action"] == "AssumeRole")
             .unwrap();
         assert_eq!(
             last["role_arn"], extra,
