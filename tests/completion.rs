@@ -75,8 +75,15 @@ fn bash_completes_subcommands_profiles_and_role_arns_read_at_tab_time() {
         assert_eq!(subcommands, ["credential-process"], "hook: {with_hook}");
         assert_eq!(bash_complete(&sandbox, "mfa env ad", with_hook), ["admin"]);
         let all = bash_complete(&sandbox, "mfa exec ", with_hook);
-        assert_eq!(all[..3], ["alice", "admin", "readonly"], "hook: {with_hook}");
-        assert!(all[3..].iter().all(|w| w.starts_with("--")), "then flags: {all:?}");
+        assert_eq!(
+            all[..3],
+            ["alice", "admin", "readonly"],
+            "hook: {with_hook}"
+        );
+        assert!(
+            all[3..].iter().all(|w| w.starts_with("--")),
+            "then flags: {all:?}"
+        );
         let roles = bash_complete(
             &sandbox,
             "mfa env admin --role-arn arn:aws:iam::123456789012:role/r",
@@ -106,7 +113,10 @@ fn bash_completes_subcommands_profiles_and_role_arns_read_at_tab_time() {
         .output()
         .unwrap();
     let listed = stdout(&out);
-    assert!(listed.contains("elsewhere") && !listed.contains("admin"), "{listed}");
+    assert!(
+        listed.contains("elsewhere") && !listed.contains("admin"),
+        "{listed}"
+    );
 }
 
 #[test]
