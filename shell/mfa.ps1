@@ -116,18 +116,31 @@ function global:__mfa_off {
     __mfa_update
 }
 
-# Returns $true when the session was renewed.
+# Returns $true when the session was renewed. $Window is the renewal
+# window in seconds.
 function global:__mfa_renew {
+    param([long]$Window)
     # Blocked before trying: Ctrl-C stops this function short, and a
     # stopped renewal must not ask again at every prompt.
     $global:__mfa_renew_blocked = $true
     [object[]]$envArgs = @('env', $env:MFA_PROFILE, '--shell', 'powershell') + @($global:__mfa_renew_flags)
+    # A cached session inside the window would come back unchanged.
+    $savedMinTtl = $env:MFA_MIN_TTL
+    $minTtl = __mfa_seconds $env:MFA_MIN_TTL
+    if ($null -eq $minTtl) {
+        $minTtl = 300
+    }
+    if ($minTtl -lt $Window + 60) {
+        $env:MFA_MIN_TTL = [string]($Window + 60)
+    }
     try {
         if (-not (__mfa_apply $envArgs)) {
             return $false
         }
     } catch {
         return $false
+    } finally {
+        $env:MFA_MIN_TTL = $savedMinTtl
     }
     $global:__mfa_renew_blocked = $false
     return $true
@@ -162,10 +175,14 @@ function global:__mfa_update {
     $left = $expires - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
     if ($left -le $renew -and $env:MFA_AUTO_RENEW -cne '0' -and -not $global:__mfa_renew_blocked) {
         $global:MFA_PROMPT = $env:MFA_PROFILE + ' expired'
-        if (__mfa_renew) {
+        if (__mfa_renew $renew) {
             $expires = __mfa_seconds $env:MFA_EXPIRES_AT
             if ($null -ne $expires) {
                 $left = $expires - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+            }
+            # Sessions no longer than the window: renewing again would not help.
+            if ($left -le $renew) {
+                $global:__mfa_renew_blocked = $true
             }
         }
     }

@@ -55,12 +55,16 @@ __mfa_off() {
   __mfa_update
 }
 
+# Renews the session; $1 is the renewal window in seconds.
 __mfa_renew() {
   # Blocked before trying: Ctrl-C cuts this function short, and a cut-short
   # renewal must not ask again at every prompt.
   typeset -g __mfa_renew_blocked=1
-  local script
-  script=$(command "$__mfa_bin" env "$MFA_PROFILE" --shell zsh "${__mfa_renew_flags[@]}") || return 1
+  local script min_ttl=300
+  [[ "${MFA_MIN_TTL-}" == <-> ]] && min_ttl=$MFA_MIN_TTL
+  # A cached session inside the window would come back unchanged.
+  (( min_ttl < $1 + 60 )) && min_ttl=$(( $1 + 60 ))
+  script=$(MFA_MIN_TTL=$min_ttl command "$__mfa_bin" env "$MFA_PROFILE" --shell zsh "${__mfa_renew_flags[@]}") || return 1
   eval "$script"
   typeset -g __mfa_renew_blocked=
 }
@@ -106,8 +110,10 @@ __mfa_update() {
   if (( left <= renew )) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
     # Shown as expired first: Ctrl-C at the code question ends the hook here.
     __mfa_render 0
-    if __mfa_renew && [[ "${MFA_EXPIRES_AT-}" == <-> ]]; then
+    if __mfa_renew $renew && [[ "${MFA_EXPIRES_AT-}" == <-> ]]; then
       left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
+      # Sessions no longer than the window: renewing again would not help.
+      (( left <= renew )) && typeset -g __mfa_renew_blocked=1
     fi
   fi
   __mfa_render $left

@@ -52,9 +52,9 @@ pub enum Command {
     /// Print one prompt segment (`prod 42m`) from the environment alone
     Prompt(PromptArgs),
     /// Set a session in this shell (needs the hook: see `mfa init`)
-    Use(HookOnlyArgs),
+    Use(UseArgs),
     /// Remove the session from this shell (needs the hook: see `mfa init`)
-    Off(HookOnlyArgs),
+    Off,
 }
 
 /// How a session is obtained: shared by env, exec, shell, credential-process.
@@ -186,10 +186,14 @@ pub struct PromptArgs {
     pub format: String,
 }
 
+/// What the hook's `mfa use` takes: `mfa env`'s profile and session flags.
 #[derive(Debug, Args)]
-pub struct HookOnlyArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, add = ArgValueCompleter::new(complete_profiles))]
-    pub rest: Vec<String>,
+pub struct UseArgs {
+    /// Profile (default: $AWS_PROFILE, else `default`)
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 #[derive(Debug, Args)]

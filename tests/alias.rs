@@ -116,6 +116,18 @@ fn use_mode_sets_the_session_in_the_current_shell() {
             "{shell}"
         );
     }
+    let script = format!(
+        "'{b}' init fish | source\n'{b}' alias --shell fish | source\n\
+         aws-team-prod-eu-1 --token 123456; or exit 9\nprintf '%s|%s\\n' \"$MFA_PROFILE\" (set -q AWS_SESSION_TOKEN; and echo token)\n\
+         ro; printf '%s\\n' \"$MFA_PROFILE\"\naws-readonly",
+        b = bin()
+    );
+    let out = shell_with_path(&sandbox, "fish", &path_dir, &script);
+    assert!(out.status.success(), "fish: {}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "team/prod@eu:1|token\nlong-name\nthe real aws-readonly\n"
+    );
 }
 
 #[test]

@@ -281,8 +281,8 @@ fn prompt_prints_one_segment_from_the_environment_alone() {
 #[test]
 fn use_and_off_without_the_hook_say_how_to_install_it() {
     let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
-    for command in ["use", "off"] {
-        let out = sandbox.run(&[command, "prod", "--token", "123456"]);
+    for args in [&["use", "prod", "--token", "123456"][..], &["off"]] {
+        let out = sandbox.run(args);
         assert_fails(&out, 2, "mfa init");
         assert!(stderr(&out).contains("eval \"$(mfa init bash)\""));
         assert!(stderr(&out).contains("mfa init fish | source"));

@@ -277,6 +277,37 @@ fn a_failed_renewal_shows_expired_and_is_not_tried_again() {
 }
 
 #[test]
+fn a_renewal_window_longer_than_a_session_renews_once_not_at_every_prompt() {
+    let (aws, sandbox) = setup();
+    let (wrapper, log) = logging_wrapper(&sandbox);
+    for shell in SHELLS {
+        let _ = std::fs::remove_file(&log);
+        let _ = sandbox.run(&["clear", "--all"]);
+        let assume = aws.count("AssumeRole");
+        // Roles last an hour; a window of 4000 s is always open.
+        let text = assert_ok(&in_shell(
+            &sandbox,
+            shell,
+            &format!(
+                "mfa use admin --token 123456 || exit 9\n__mfa_bin='{}'\nexport MFA_RENEW_SECONDS=4000\n\
+                 __mfa_hook\n__mfa_hook\n__mfa_hook\nprintf '%s\\n' \"$MFA_PROMPT\"",
+                wrapper.display()
+            ),
+        ));
+        assert!(
+            text.starts_with("admin ") && !text.contains("expired"),
+            "{shell}: {text}"
+        );
+        assert_eq!(runs(&log), 1, "{shell}: one renewal, then quiet");
+        assert_eq!(
+            aws.count("AssumeRole") - assume,
+            2,
+            "{shell}: `use`, then one real renewal"
+        );
+    }
+}
+
+#[test]
 fn a_missing_binary_never_breaks_the_shell() {
     let (_aws, sandbox) = setup();
     for shell in SHELLS {

@@ -402,7 +402,9 @@ fn renewal_is_blocked_before_it_tries_and_runs_env_for_the_same_profile() {
 
     // Tried only when due, allowed and not blocked; `expired` shows while it
     // runs, so a Ctrl-C leaves `expired`.
-    let call = only_place(&o, "__mfa_update", "the renewal", |t| t == "__mfa_renew");
+    let call = only_place(&o, "__mfa_update", "the renewal", |t| {
+        t == "__mfa_renew $renew"
+    });
     let expired = only_place(&o, "__mfa_update", "expired", |t| {
         t == "$global:MFA_PROMPT = $env:MFA_PROFILE + ' expired'"
     });

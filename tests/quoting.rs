@@ -183,9 +183,28 @@ fn mfa_env_output_is_evaluated_exactly_by_each_shell() {
     assert!(statements.contains(&PsStatement::Remove {
         name: "AWS_PROFILE".into()
     }));
-    let unset = sandbox.run(&["env", "--unset", "--shell", "pwsh"]);
+    // In a shell holding this session, --unset removes every variable,
+    // the region too (it is the profile's).
+    let unset = sandbox
+        .mfa()
+        .env("MFA_PROFILE", "odd.name@x:y/z+1%")
+        .env("AWS_REGION", region)
+        .args(["env", "--unset", "--shell", "pwsh"])
+        .output()
+        .unwrap();
     let statements = parse_powershell(&stdout(&unset)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(statements.len(), mfa::cmd::env::SESSION_VARS.len());
+    let removed: Vec<String> = statements
+        .into_iter()
+        .map(|s| match s {
+            PsStatement::Remove { name } => name,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(removed.contains(&"AWS_REGION".to_string()), "{removed:?}");
+    assert!(
+        !removed.contains(&"AWS_DEFAULT_REGION".to_string()),
+        "not set: kept"
+    );
     assert_eq!(
         aws.calls().len(),
         0,

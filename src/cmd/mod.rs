@@ -43,7 +43,7 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Prompt(args) => prompt::run(args, env),
         Command::Use(_) => hook_only::run("use"),
-        Command::Off(_) => hook_only::run("off"),
+        Command::Off => hook_only::run("off"),
     }
 }
 
