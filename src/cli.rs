@@ -51,6 +51,15 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print one prompt segment (`prod 42m`) from the environment alone
     Prompt(PromptArgs),
+    /// Write a session into the credentials file, for tools that read only files
+    Write(WriteArgs),
+    /// Add or change an MFA profile in the config file, step by step
+    Setup(SetupArgs),
+    /// Create, enable and list virtual MFA devices
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Print the IAM policies that make MFA mandatory
+    Policy(PolicyArgs),
     /// Set a session in this shell (needs the hook: see `mfa init`)
     Use(UseArgs),
     /// Remove the session from this shell (needs the hook: see `mfa init`)
@@ -184,6 +193,114 @@ pub struct PromptArgs {
     /// Placeholders: {profile}, {left} (42m, or `expired`), {state} (ok, warn, expired), {expires_at}
     #[arg(long, default_value = "{profile} {left}")]
     pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: String,
+    /// Section of the credentials file to write (default: PROFILE, or
+    /// PROFILE-mfa where PROFILE's own section must stay as it is)
+    #[arg(long, value_name = "NAME")]
+    pub section: Option<String>,
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Name of the profile to add or change
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The profile whose keys the new profile uses (for a role profile)
+    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(complete_profiles))]
+    pub source_profile: Option<String>,
+    /// Store new long-term keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the credentials file
+    #[arg(long)]
+    pub keys_from_env: bool,
+    /// The MFA device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME)
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// A role to assume with the MFA session
+    #[arg(long, value_name = "ARN", add = ArgValueCompleter::new(complete_roles))]
+    pub role_arn: Option<String>,
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Write without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Create a virtual MFA device and show its QR code
+    Create(DeviceCreateArgs),
+    /// Enable a device with two consecutive codes
+    Enable(DeviceEnableArgs),
+    /// List the user's MFA devices
+    List(DeviceListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceCreateArgs {
+    /// Name of the device (usually your IAM user name)
+    pub name: String,
+    /// Profile whose keys create the device
+    #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
+    /// Also write the QR code to this PNG file
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<std::path::PathBuf>,
+    /// Also print the base32 seed (to type into an app by hand)
+    #[arg(long)]
+    pub secret: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceEnableArgs {
+    /// The device's serial (ARN); default: the last one `create` made for this profile
+    #[arg(long, value_name = "ARN")]
+    pub serial: Option<String>,
+    /// Profile whose keys enable the device (and that gets its mfa_serial)
+    #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
+    /// First code
+    #[arg(long, value_name = "CODE", requires = "code2")]
+    pub code1: Option<String>,
+    /// The next code
+    #[arg(long, value_name = "CODE", requires = "code1")]
+    pub code2: Option<String>,
+    /// Write mfa_serial into the profile without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceListArgs {
+    #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// mfa-boundary, role-trust, self-manage-mfa or deny-without-mfa
+    #[arg(required_unless_present = "list")]
+    pub name: Option<String>,
+    /// The account (default: the caller's, from sts:GetCallerIdentity)
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// The IAM user, where a policy names one (default: the caller)
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Profile whose credentials find the account and user when not given
+    #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
+    /// Say what each policy is for
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// What the hook's `mfa use` takes: `mfa env`'s profile and session flags.

@@ -364,6 +364,17 @@ mod tests {
             ))
         }
 
+        fn get_caller_identity(
+            &self,
+            base: &Credentials,
+        ) -> Result<crate::sts::Identity, StsError> {
+            Ok(crate::sts::Identity {
+                account: "123456789012".into(),
+                arn: format!("arn:aws:iam::123456789012:user/{}", base.access_key_id),
+                user_id: base.access_key_id.clone(),
+            })
+        }
+
         fn assume_role(
             &self,
             base: &Credentials,

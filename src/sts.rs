@@ -52,6 +52,22 @@ impl fmt::Display for StsError {
 
 impl std::error::Error for StsError {}
 
+/// Who a set of credentials belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+impl Identity {
+    /// The IAM user name, when the ARN is a user's (`…:user/path/NAME`).
+    pub fn user_name(&self) -> Option<&str> {
+        let (_, resource) = self.arn.split_once(":user/")?;
+        resource.rsplit('/').next().filter(|n| !n.is_empty())
+    }
+}
+
 pub trait Sts {
     fn get_session_token(
         &self,

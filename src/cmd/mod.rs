@@ -10,6 +10,7 @@ mod exec;
 mod hook_only;
 pub mod init;
 mod list;
+pub mod policy;
 mod prompt;
 mod roles;
 mod shell;
@@ -42,6 +43,10 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Alias(args) => alias::run(args, env),
         Command::Completions(args) => completions::run(args),
         Command::Prompt(args) => prompt::run(args, env),
+        Command::Policy(args) => policy::run(args, env),
+        Command::Write(_) | Command::Setup(_) | Command::Device(_) => {
+            anyhow::bail!("not built yet")
+        }
         Command::Use(_) => hook_only::run("use"),
         Command::Off => hook_only::run("off"),
     }

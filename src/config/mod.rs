@@ -1,6 +1,7 @@
 //! The AWS profile files: where they are, how they read, what they hold.
 
 pub mod document;
+pub mod edit;
 pub mod profiles;
 
 use std::path::PathBuf;
