@@ -129,7 +129,7 @@ impl Cache {
 
     /// Creates the directory 0700, or makes an existing one ours and private:
     /// a directory others can write to would let them swap or hold entries.
-    fn ensure_dir(&self) -> io::Result<()> {
+    pub fn ensure_dir(&self) -> io::Result<()> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)

@@ -1,8 +1,6 @@
 //! Where one-time codes come from (SPEC §2): `--token`, the profile's
 //! `mfa_process`, or a question on the controlling terminal — never stdout.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
@@ -56,16 +54,10 @@ impl CodeSource for Codes {
     }
 
     fn rejected(&mut self, attempts_left: u32) {
-        let message = format!(
+        crate::terminal::say(&format!(
             "That code was not accepted; {attempts_left} more {}.\n",
             if attempts_left == 1 { "try" } else { "tries" }
-        );
-        match open_terminal() {
-            Ok(mut tty) => {
-                let _ = tty.write_all(message.as_bytes());
-            }
-            Err(_) => eprint!("mfa: {message}"),
-        }
+        ));
     }
 }
 
@@ -94,38 +86,18 @@ fn run_mfa_process(command: &str, profile: &str) -> Result<String> {
     Ok(code)
 }
 
-fn open_terminal() -> std::io::Result<File> {
-    OpenOptions::new().read(true).write(true).open("/dev/tty")
-}
-
 fn ask_terminal(request: &CodeRequest) -> Result<String> {
-    let tty = open_terminal().map_err(|_| {
+    let tty = crate::terminal::open().map_err(|_| {
         anyhow::anyhow!(
             "no terminal to ask for the MFA code of {} (profile `{}`): pass --token CODE, or set mfa_process in the profile to a command that prints one",
             request.serial,
             request.profile
         )
     })?;
-    let mut writer = &tty;
-    let mut reader = BufReader::new(&tty);
-    loop {
-        write!(
-            writer,
-            "MFA code for {} ({}): ",
-            request.serial, request.profile
-        )?;
-        writer.flush()?;
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            writeln!(writer)?;
-            bail!("no MFA code given");
-        }
-        let code = line.trim();
-        if is_valid_code(code) {
-            return Ok(code.to_string());
-        }
-        writeln!(writer, "A code is the six digits your MFA device shows.")?;
-    }
+    crate::terminal::ask_code(
+        &tty,
+        &format!("MFA code for {} ({}): ", request.serial, request.profile),
+    )
 }
 
 #[cfg(test)]

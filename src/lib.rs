@@ -4,6 +4,7 @@
 //! functions over plain data; the environment, clock, terminal and STS are
 //! passed in, so tests are exact.
 
+pub mod aws;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
@@ -12,6 +13,8 @@ pub mod config;
 pub mod context;
 pub mod creds;
 pub mod error;
+pub mod files;
+pub mod iam;
 pub mod output;
 pub mod paths;
 pub mod prompt;
@@ -19,6 +22,7 @@ pub mod resolve;
 pub mod session;
 pub mod shell;
 pub mod sts;
+pub mod terminal;
 
 use clap::Parser;
 

@@ -11,7 +11,7 @@ use crate::code::{CodeRequest, CodeSource};
 use crate::context::Clock;
 use crate::creds::Credentials;
 use crate::resolve::{Chain, Root, session_name};
-use crate::sts::{AssumeRoleRequest, Sts, StsError};
+use crate::sts::{AssumeRoleRequest, Sts, AwsError};
 
 /// How many codes an interactive run may try before it gives up.
 pub const CODE_TRIES: u32 = 3;
@@ -216,7 +216,7 @@ impl Engine<'_> {
         chain: &Chain,
         serial: &str,
         what: &str,
-        mut call: impl FnMut(&dyn Sts, &str) -> Result<T, StsError>,
+        mut call: impl FnMut(&dyn Sts, &str) -> Result<T, AwsError>,
     ) -> Result<T> {
         let mut attempt = 1;
         loop {
@@ -229,13 +229,13 @@ impl Engine<'_> {
             let code = self.codes.code(&request)?;
             match call(self.sts, &code) {
                 Ok(value) => return Ok(value),
-                Err(StsError::InvalidCode(_))
+                Err(AwsError::InvalidCode(_))
                     if attempt < CODE_TRIES && self.codes.can_retry(&request) =>
                 {
                     self.codes.rejected(CODE_TRIES - attempt);
                     attempt += 1;
                 }
-                Err(e @ StsError::InvalidCode(_)) => {
+                Err(e @ AwsError::InvalidCode(_)) => {
                     return Err(anyhow!(e).context(format!(
                         "MFA failed for {serial} (profile `{}`)",
                         chain.profile
@@ -247,7 +247,7 @@ impl Engine<'_> {
     }
 }
 
-fn sts_error(error: StsError, what: &str, profile: &str) -> anyhow::Error {
+fn sts_error(error: AwsError, what: &str, profile: &str) -> anyhow::Error {
     anyhow!(error).context(format!("{what} failed for profile `{profile}`"))
 }
 
@@ -353,10 +353,10 @@ mod tests {
             serial: Option<&str>,
             code: Option<&str>,
             duration: i64,
-        ) -> Result<Credentials, StsError> {
+        ) -> Result<Credentials, AwsError> {
             if code.is_some_and(|c| self.reject.borrow().iter().any(|r| r == c)) {
                 self.calls.borrow_mut().push("rejected".into());
-                return Err(StsError::InvalidCode("bad code".into()));
+                return Err(AwsError::InvalidCode("bad code".into()));
             }
             Ok(self.issue(
                 format!("gst {} {serial:?} {code:?}", base.access_key_id),
@@ -367,7 +367,7 @@ mod tests {
         fn get_caller_identity(
             &self,
             base: &Credentials,
-        ) -> Result<crate::sts::Identity, StsError> {
+        ) -> Result<crate::sts::Identity, AwsError> {
             Ok(crate::sts::Identity {
                 account: "123456789012".into(),
                 arn: format!("arn:aws:iam::123456789012:user/{}", base.access_key_id),
@@ -379,7 +379,7 @@ mod tests {
             &self,
             base: &Credentials,
             r: &AssumeRoleRequest,
-        ) -> Result<Credentials, StsError> {
+        ) -> Result<Credentials, AwsError> {
             Ok(self.issue(
                 format!("assume {} {} {:?}", base.access_key_id, r.role_arn, r.code),
                 1000 + r.duration,

@@ -5,6 +5,7 @@ pub mod alias;
 mod clear;
 pub mod completions;
 mod credential_process;
+mod device;
 pub mod env;
 mod exec;
 mod hook_only;
@@ -16,6 +17,7 @@ mod roles;
 mod shell;
 mod show;
 mod status;
+pub mod write;
 
 use anyhow::Result;
 
@@ -44,12 +46,40 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Prompt(args) => prompt::run(args, env),
         Command::Policy(args) => policy::run(args, env),
-        Command::Write(_) | Command::Setup(_) | Command::Device(_) => {
+        Command::Write(args) => write::run(args, env),
+        Command::Device(command) => device::run(command, env),
+        Command::Setup(_) => {
             anyhow::bail!("not built yet")
         }
         Command::Use(_) => hook_only::run("use"),
         Command::Off => hook_only::run("off"),
     }
+}
+
+/// The keys a profile's chain starts from, for calls that need no MFA
+/// (GetCallerIdentity, a user's own MFA device): the user's own keys.
+pub struct RootKeys {
+    pub profile: String,
+    pub credentials: Credentials,
+    pub region: Option<String>,
+}
+
+pub fn root_keys(profile: Option<&str>, env: &Env) -> Result<RootKeys> {
+    let profiles = crate::config::load(env)?.profiles();
+    let name = resolve::select_profile(profile, env);
+    crate::session::check_process_loop(env, &name)?;
+    let chain = resolve::resolve(&profiles, &name, &Overrides::default())?;
+    let credentials = match &chain.root {
+        crate::resolve::Root::Keys { credentials, .. } => credentials.clone(),
+        crate::resolve::Root::Process { profile, command } => {
+            crate::session::run_credential_process(profile, command)?
+        }
+    };
+    Ok(RootKeys {
+        profile: name,
+        credentials,
+        region: chain.region,
+    })
 }
 
 /// A profile's session, ready to hand out.

@@ -1,9 +1,488 @@
-//! `mfa policy`: being written.
-use anyhow::Result;
+//! `mfa policy`: the IAM policies that make MFA mandatory (SPEC §6), with
+//! the account and user filled in.
+//!
+//! Four documents, built from the same list of self-service actions, so
+//! that what a user may do before MFA is the same in all of them:
+//!
+//! * `mfa-boundary`: a permissions boundary that allows everything with
+//!   MFA, and without it only the user's own enrolment;
+//! * `role-trust`: a role's trust policy: the account's principals may
+//!   assume it, with MFA only;
+//! * `self-manage-mfa`: the user's own enrolment without MFA, deactivation
+//!   with MFA, nothing else;
+//! * `deny-without-mfa`: denies everything but that enrolment when the
+//!   request was not made with MFA. It names no account or user (IAM
+//!   documents policy variables in `Resource`, not in `NotResource`), so
+//!   it needs no credentials.
+//!
+//! The account comes from `--account`, else from `sts:GetCallerIdentity`
+//! with the profile's keys (it needs no MFA, long-term keys do). The user
+//! from `--user`, else the caller when the caller is an IAM user, else the
+//! `${aws:username}` policy variable, which IAM fills in for every user.
+//! `sts:GetSessionToken` appears nowhere: IAM policies cannot control it.
+
+use anyhow::{Result, anyhow};
+use serde_json::{Value, json};
 
 use crate::cli::PolicyArgs;
 use crate::context::Env;
+use crate::error::UsageError;
+use crate::resolve::Root;
+use crate::sts::Sts;
 
-pub fn run(_args: PolicyArgs, _env: &Env) -> Result<()> {
-    anyhow::bail!("mfa policy is not built yet")
+/// The policy variable IAM replaces with the name of the calling user.
+pub const USERNAME_VARIABLE: &str = "${aws:username}";
+
+/// The condition key that says a request was made with MFA.
+const MFA_PRESENT: &str = "aws:MultiFactorAuthPresent";
+
+/// What a user may do on their own user without MFA: look at themselves,
+/// list, enable and resync their devices (enabling and resyncing take two
+/// codes from the device itself).
+const OWN_USER_ACTIONS: [&str; 4] = [
+    "iam:GetUser",
+    "iam:ListMFADevices",
+    "iam:EnableMFADevice",
+    "iam:ResyncMFADevice",
+];
+
+/// What a user may do without MFA on the virtual device named after them:
+/// create it, and delete it again while it is not enabled (IAM refuses to
+/// delete an enabled device), so that a failed enrolment can be retried.
+const OWN_DEVICE_ACTIONS: [&str; 2] = ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"];
+
+/// Self-service that has no resource to scope it to (IAM takes only `*`).
+const UNSCOPED_ACTIONS: [&str; 1] = ["iam:ListVirtualMFADevices"];
+
+/// Deactivating a device takes MFA: else stolen keys could remove it.
+const DEACTIVATE: &str = "iam:DeactivateMFADevice";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    MfaBoundary,
+    RoleTrust,
+    SelfManageMfa,
+    DenyWithoutMfa,
+}
+
+impl Policy {
+    pub const ALL: [Policy; 4] = [
+        Policy::MfaBoundary,
+        Policy::RoleTrust,
+        Policy::SelfManageMfa,
+        Policy::DenyWithoutMfa,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::MfaBoundary => "mfa-boundary",
+            Policy::RoleTrust => "role-trust",
+            Policy::SelfManageMfa => "self-manage-mfa",
+            Policy::DenyWithoutMfa => "deny-without-mfa",
+        }
+    }
+
+    /// What it is for, in one line.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Policy::MfaBoundary => {
+                "permissions boundary for a user: everything only with MFA; without MFA, only setting up their own device"
+            }
+            Policy::RoleTrust => {
+                "trust policy for a role: the account's users (or --user) may assume it only with MFA"
+            }
+            Policy::SelfManageMfa => {
+                "for a user or group: set up, list and resync their own MFA device without MFA, deactivate it with MFA, nothing else"
+            }
+            Policy::DenyWithoutMfa => {
+                "for a user or group, beside their permissions: deny everything but setting up their own MFA device until they sign in with MFA"
+            }
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Policy> {
+        Policy::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Whether the document names the account (and so needs to know it).
+    pub fn names_account(self) -> bool {
+        self != Policy::DenyWithoutMfa
+    }
+}
+
+/// Who a document is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `aws`, `aws-cn`, `aws-us-gov`.
+    pub partition: String,
+    /// Twelve digits; `None` when the policy names no account and none was
+    /// given (an ARN then has the `*` wildcard, which no policy here uses).
+    pub account: Option<String>,
+    /// The user's name, or [`USERNAME_VARIABLE`].
+    pub user: String,
+    /// The user's ARN resource after `user/`: the name, behind its path
+    /// when the caller's ARN showed one (`dev/alice`).
+    pub user_resource: String,
+    /// Whether `--user` named the user (the trust policy then names them).
+    pub explicit_user: bool,
+}
+
+impl Target {
+    fn arn(&self, resource: &str) -> String {
+        let account = self.account.as_deref().unwrap_or("*");
+        format!("arn:{}:iam::{account}:{resource}", self.partition)
+    }
+
+    fn user_arn(&self) -> String {
+        self.arn(&format!("user/{}", self.user_resource))
+    }
+
+    /// The virtual device named after the user, as `mfa device create` makes it.
+    fn device_arn(&self) -> String {
+        self.arn(&format!("mfa/{}", self.user))
+    }
+}
+
+fn bool_condition(operator: &str, present: bool) -> Value {
+    json!({ operator: { MFA_PRESENT: present.to_string() } })
+}
+
+/// The statements that let a user enrol their own device without MFA.
+fn self_service(target: &Target) -> Vec<Value> {
+    vec![
+        json!({
+            "Sid": "OwnUserMfaWithoutMfa",
+            "Effect": "Allow",
+            "Action": OWN_USER_ACTIONS,
+            "Resource": target.user_arn(),
+        }),
+        json!({
+            "Sid": "OwnVirtualDeviceWithoutMfa",
+            "Effect": "Allow",
+            "Action": OWN_DEVICE_ACTIONS,
+            "Resource": target.device_arn(),
+        }),
+        json!({
+            "Sid": "ListVirtualDevicesWithoutMfa",
+            "Effect": "Allow",
+            "Action": UNSCOPED_ACTIONS,
+            "Resource": "*",
+        }),
+    ]
+}
+
+/// Every action a user may call without MFA.
+pub fn self_service_actions() -> Vec<&'static str> {
+    let mut actions: Vec<&str> = OWN_USER_ACTIONS
+        .iter()
+        .chain(&OWN_DEVICE_ACTIONS)
+        .chain(&UNSCOPED_ACTIONS)
+        .copied()
+        .collect();
+    actions.sort_unstable();
+    actions
+}
+
+fn statements(policy: Policy, target: &Target) -> Vec<Value> {
+    match policy {
+        Policy::MfaBoundary => {
+            let mut statements = vec![json!({
+                "Sid": "EverythingWithMfa",
+                "Effect": "Allow",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": bool_condition("Bool", true),
+            })];
+            statements.extend(self_service(target));
+            statements
+        }
+        Policy::RoleTrust => {
+            let principal = if target.explicit_user {
+                target.user_arn()
+            } else {
+                target.arn("root")
+            };
+            vec![json!({
+                "Sid": "AssumeOnlyWithMfa",
+                "Effect": "Allow",
+                "Principal": { "AWS": principal },
+                "Action": "sts:AssumeRole",
+                "Condition": bool_condition("Bool", true),
+            })]
+        }
+        Policy::SelfManageMfa => {
+            let mut statements = self_service(target);
+            statements.push(json!({
+                "Sid": "DeactivateOwnDeviceWithMfa",
+                "Effect": "Allow",
+                "Action": DEACTIVATE,
+                "Resource": target.user_arn(),
+                "Condition": bool_condition("Bool", true),
+            }));
+            statements
+        }
+        // BoolIfExists: requests signed with long-term keys carry no
+        // MultiFactorAuthPresent at all, and must be denied as well.
+        Policy::DenyWithoutMfa => vec![json!({
+            "Sid": "DenyAllButMfaSetupWithoutMfa",
+            "Effect": "Deny",
+            "NotAction": self_service_actions(),
+            "Resource": "*",
+            "Condition": bool_condition("BoolIfExists", false),
+        })],
+    }
+}
+
+/// The whole document.
+pub fn document(policy: Policy, target: &Target) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": statements(policy, target),
+    })
+}
+
+/// `mfa policy --list`: one line per policy.
+pub fn list() -> String {
+    let width = Policy::ALL
+        .iter()
+        .map(|p| p.name().len())
+        .max()
+        .unwrap_or(0);
+    Policy::ALL
+        .iter()
+        .map(|p| format!("{:<width$}  {}\n", p.name(), p.purpose()))
+        .collect()
+}
+
+fn unknown_policy(name: &str) -> UsageError {
+    let names: Vec<String> = Policy::ALL
+        .iter()
+        .map(|p| format!("`{}`", p.name()))
+        .collect();
+    UsageError::new(format!(
+        "no policy named `{name}`: the policies are {} (see `mfa policy --list`)",
+        names.join(", ")
+    ))
+}
+
+/// An AWS account ID: twelve digits.
+pub fn check_account(account: &str) -> Result<(), UsageError> {
+    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(UsageError::new(format!(
+            "--account must be a 12-digit AWS account ID, not `{account}`"
+        )))
+    }
+}
+
+/// An IAM user name (1 to 64 of letters, digits and `+=,.@_-`), or the
+/// `${aws:username}` variable.
+pub fn check_user(user: &str) -> Result<(), UsageError> {
+    let valid = user == USERNAME_VARIABLE
+        || ((1..=64).contains(&user.len())
+            && user
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)));
+    if valid {
+        Ok(())
+    } else {
+        Err(UsageError::new(format!(
+            "--user must be an IAM user name (up to 64 letters, digits and +=,.@_-) or {USERNAME_VARIABLE}, not `{user}`"
+        )))
+    }
+}
+
+/// Who the profile's credentials belong to, from sts:GetCallerIdentity.
+fn caller_identity(profile: Option<&str>, env: &Env) -> Result<crate::sts::Identity> {
+    let name = crate::resolve::select_profile(profile, env);
+    let need_account = |why: String| {
+        UsageError::new(format!(
+            "cannot find the account: {why}; pass --account ID (and --user NAME)"
+        ))
+    };
+    let files = crate::config::load(env)?;
+    let chain = crate::resolve::resolve(&files.profiles(), &name, &Default::default())
+        .map_err(|e| need_account(e.to_string()))?;
+    let credentials = match &chain.root {
+        Root::Keys { credentials, .. } => credentials.clone(),
+        Root::Process { profile, command } => {
+            crate::session::check_process_loop(env, profile)?;
+            crate::session::run_credential_process(profile, command)?
+        }
+    };
+    let region = crate::sts::sts_region(env, chain.region.as_deref());
+    crate::sts::SdkSts::new(&name, &region)
+        .get_caller_identity(&credentials)
+        .map_err(|e| {
+            anyhow!(
+                "cannot ask STS whose keys profile `{name}` holds: {e}; pass --account ID (and --user NAME)"
+            )
+        })
+}
+
+/// The partition of an ARN (`arn:PARTITION:…`), when it looks like one.
+fn partition(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.next())
+        .flatten()
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+}
+
+/// The account and user the document is filled in with.
+fn target(policy: Policy, args: &PolicyArgs, env: &Env) -> Result<Target> {
+    if let Some(account) = &args.account {
+        check_account(account)?;
+    }
+    if let Some(user) = &args.user {
+        check_user(user)?;
+    }
+    let (account, identity) = match &args.account {
+        Some(account) => (Some(account.clone()), None),
+        None if !policy.names_account() => (None, None),
+        None => {
+            let identity = caller_identity(args.profile.as_deref(), env)?;
+            check_account(&identity.account).map_err(|_| {
+                anyhow!(
+                    "STS gave the account as `{}`, which is no account ID; pass --account ID",
+                    identity.account
+                )
+            })?;
+            (Some(identity.account.clone()), Some(identity))
+        }
+    };
+    let partition = identity
+        .as_ref()
+        .and_then(|i| partition(&i.arn))
+        .unwrap_or("aws")
+        .to_string();
+    // The caller's own name, with the path its ARN shows (`user/dev/alice`).
+    let caller = identity.as_ref().and_then(|i| {
+        let name = i.user_name()?;
+        check_user(name).ok()?;
+        let (_, resource) = i.arn.split_once(":user/")?;
+        Some((name.to_string(), resource.to_string()))
+    });
+    let (user, user_resource) = match (&args.user, caller) {
+        (Some(user), _) => (user.clone(), user.clone()),
+        (None, Some(caller)) => caller,
+        (None, None) => (USERNAME_VARIABLE.to_string(), USERNAME_VARIABLE.to_string()),
+    };
+    Ok(Target {
+        partition,
+        account,
+        user,
+        user_resource,
+        explicit_user: args.user.is_some(),
+    })
+}
+
+pub fn run(args: PolicyArgs, env: &Env) -> Result<()> {
+    if args.list {
+        return crate::output::print(&list());
+    }
+    let Some(name) = args.name.as_deref() else {
+        return Err(UsageError::new("name a policy, or ask for `mfa policy --list`").into());
+    };
+    let policy = Policy::from_name(name).ok_or_else(|| unknown_policy(name))?;
+    if policy == Policy::RoleTrust && args.user.as_deref() == Some(USERNAME_VARIABLE) {
+        return Err(UsageError::new(format!(
+            "a trust policy's principal cannot be the {USERNAME_VARIABLE} variable: name the user or leave --user out"
+        ))
+        .into());
+    }
+    let target = target(policy, &args, env)?;
+    let who = match policy {
+        Policy::DenyWithoutMfa => "names no account or user".to_string(),
+        Policy::RoleTrust if target.explicit_user => format!("for user {}", target.user),
+        Policy::RoleTrust => "for every principal of the account".to_string(),
+        _ if target.user == USERNAME_VARIABLE => {
+            format!("for each user ({USERNAME_VARIABLE}; --user NAME names one)")
+        }
+        _ => format!("for user {}", target.user),
+    };
+    match &target.account {
+        Some(account) if policy.names_account() => {
+            eprintln!("mfa: {}: account {account}, {who}", policy.name())
+        }
+        _ => eprintln!("mfa: {}: {who}", policy.name()),
+    }
+    crate::output::print_json(&document(policy, &target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(user: &str) -> Target {
+        Target {
+            partition: "aws".into(),
+            account: Some("111122223333".into()),
+            user: user.into(),
+            user_resource: user.into(),
+            explicit_user: false,
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for policy in Policy::ALL {
+            assert_eq!(Policy::from_name(policy.name()), Some(policy));
+        }
+        assert_eq!(Policy::from_name("boundary"), None);
+    }
+
+    #[test]
+    fn account_and_user_checks() {
+        assert!(check_account("123456789012").is_ok());
+        for bad in ["", "12345678901", "1234567890123", "12345678901a", "١٢٣٤٥٦٧٨٩٠١٢"] {
+            assert!(check_account(bad).is_err(), "{bad}");
+        }
+        for good in ["alice", "a.b@c_d+e=f,g-h", USERNAME_VARIABLE, &"x".repeat(64)] {
+            assert!(check_user(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a b", "a/b", "${aws:userid}", "a\"b", &"x".repeat(65)] {
+            assert!(check_user(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn partition_of_arns() {
+        assert_eq!(partition("arn:aws:iam::1:user/a"), Some("aws"));
+        assert_eq!(partition("arn:aws-cn:sts::1:x"), Some("aws-cn"));
+        assert_eq!(partition("nonsense"), None);
+        assert_eq!(partition("arn::iam"), None);
+    }
+
+    #[test]
+    fn deny_spares_exactly_what_self_manage_allows_without_mfa() {
+        let doc = document(Policy::SelfManageMfa, &target("alice"));
+        let mut allowed: Vec<String> = doc["Statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s.get("Condition").is_none())
+            .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect();
+        allowed.sort();
+        let deny = document(Policy::DenyWithoutMfa, &target("alice"));
+        let spared: Vec<String> = deny["Statement"][0]["NotAction"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect();
+        assert_eq!(allowed, spared);
+    }
+
+    #[test]
+    fn list_has_one_line_each() {
+        let text = list();
+        assert_eq!(text.lines().count(), 4);
+        for policy in Policy::ALL {
+            assert!(text.lines().any(|l| l.starts_with(policy.name())));
+        }
+    }
 }
