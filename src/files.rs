@@ -52,6 +52,7 @@ pub fn update(path: &Path, edit: impl FnOnce(Option<&str>) -> Result<Option<Stri
     lock.lock()
         .with_context(|| format!("cannot lock {}", crate::paths::display(&path)))?;
 
+    sweep_temporaries(dir);
     let (old, mode) = match fs::read(&path) {
         Ok(bytes) => {
             let mode = fs::metadata(&path)?.mode() & 0o7777;
@@ -71,6 +72,21 @@ pub fn update(path: &Path, edit: impl FnOnce(Option<&str>) -> Result<Option<Stri
     write_atomically(&path, dir, new.as_bytes(), mode)
         .with_context(|| format!("cannot write {}", crate::paths::display(&path)))?;
     Ok(true)
+}
+
+/// Removes what a writer killed between writing and renaming left: under
+/// the lock, every `.mfa-*.tmp` is such a leftover (and may hold keys).
+fn sweep_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".mfa-") && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn write_atomically(path: &Path, dir: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
@@ -122,6 +138,15 @@ mod tests {
         update(&link, |_| Ok(Some("[b]\n".into()))).unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "[b]\n");
+    }
+
+    #[test]
+    fn leftovers_of_a_killed_writer_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let leftover = dir.path().join(".mfa-abc123.tmp");
+        fs::write(&leftover, "[half]\naws_secret_access_key = x\n").unwrap();
+        update(&dir.path().join("credentials"), |_| Ok(Some("[a]\n".into()))).unwrap();
+        assert!(!leftover.exists());
     }
 
     #[test]

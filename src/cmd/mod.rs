@@ -14,6 +14,7 @@ mod list;
 pub mod policy;
 mod prompt;
 mod roles;
+mod setup;
 mod shell;
 mod show;
 mod status;
@@ -48,9 +49,7 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Policy(args) => policy::run(args, env),
         Command::Write(args) => write::run(args, env),
         Command::Device(command) => device::run(command, env),
-        Command::Setup(_) => {
-            anyhow::bail!("not built yet")
-        }
+        Command::Setup(args) => setup::run(args, env),
         Command::Use(_) => hook_only::run("use"),
         Command::Off => hook_only::run("off"),
     }

@@ -14,7 +14,10 @@ small WSGI layer in front of moto's server app, in the same process, that
     connections) on demand;
   * makes moto's credentials realistic (GetSessionToken returns unique ASIA…
     keys instead of moto's fixed example keys; Expiration is now +
-    DurationSeconds in AWS's second-precision format).
+    DurationSeconds in AWS's second-precision format);
+  * gives virtual MFA devices real TOTP behaviour (see "Virtual MFA
+    devices" below), and fills in what moto's IAM lacks for the calls the
+    CLI makes.
 
 Usage:
     python3 tests/support/fake_aws.py [--port N] [--no-stdin-watch]
@@ -28,9 +31,32 @@ on per-request logging).  It exits when stdin reaches EOF (so it dies with
 the test process that spawned it with a piped stdin), and on SIGTERM/SIGINT.
 
 MFA codes: a TokenCode must be six ASCII digits (else 400 ValidationError).
-If codes were registered for the SerialNumber via /_fake/mfa, only those
-are right; otherwise every six-digit code is right except "000000" (403
-AccessDenied), so tests get a wrong code without any setup.
+Which codes are right for a SerialNumber, first rule that applies:
+  registered  codes were registered for it via /_fake/mfa: only those;
+  totp        a seed is known for it (a device enabled through IAM, or
+              POST /_fake/totp): the TOTP codes of the steps t-1, t and
+              t+1 (t = now // 30 s), each step's code accepted only once
+              (a replay is refused with the ordinary invalid-code error);
+  any         otherwise every six-digit code except "000000", so tests get
+              a wrong code without any setup.
+A wrong code is answered with 403 AccessDenied.
+
+Virtual MFA devices (IAM, which moto serves with any code accepted):
+  * CreateVirtualMFADevice: moto's 40-byte seed is replaced by a fresh
+    20-byte one (32 base32 characters, like AWS's) and its random QR bytes
+    by a real PNG whose tEXt chunk "otpauth" holds the otpauth:// URI.  As
+    in AWS both are blobs, so the XML carries them base64-encoded.  The
+    layer remembers serial -> seed.
+  * EnableMFADevice for such a device: AuthenticationCode1 must be the
+    TOTP code of step t-1, t or t+1 and AuthenticationCode2 that of the
+    step after it; otherwise 403 InvalidAuthenticationCode ("Authentication
+    code for device is not valid.").  Once enabled, STS checks the serial's
+    TokenCodes by TOTP (rule "totp" above).  Devices the layer did not see
+    created are left to moto, which accepts any codes.
+  * ListVirtualMFADevices: seed and QR code are removed, as AWS never
+    returns them again.
+  * ListMFADevices without UserName: moto would look up a user named None,
+    so the layer asks moto (GetUser) who signed and passes that UserName.
 
 Point clients at it with e.g. AWS_ENDPOINT_URL_STS=http://127.0.0.1:<n> and
 AWS_ENDPOINT_URL_IAM=http://127.0.0.1:<n>.  moto picks the service from the
@@ -39,9 +65,16 @@ SigV4 credential scope in the Authorization header, so one port serves all.
 Control API (JSON; these paths can never collide with AWS requests):
   GET  /_fake/calls   -> {"calls": [record, ...]} in arrival order;
                          ?root_access_key_id=AKID keeps only that key's calls
-  POST /_fake/reset   -> clears calls, registered MFA codes and faults
+  POST /_fake/reset   -> clears calls, registered MFA codes, /_fake/totp
+                         seeds, the used-TOTP-code memory and faults (not
+                         what IAM created: moto keeps its devices too)
   POST /_fake/mfa     {"serial": "...", "codes": ["123456", ...]}
                       -> the accepted codes for that serial (replaces)
+  POST /_fake/totp    {"serial": "...", "seed": "BASE32"}
+                      -> STS checks that serial's codes by TOTP with this
+                         seed (no IAM needed; replaces; 400 if not base32)
+  GET  /_fake/totp    -> {"devices": {serial: seed}, "totp": {serial: seed}}:
+                         seeds of created devices, seeds STS checks with
   POST /_fake/faults  {"action": "GetSessionToken"|"AssumeRole"|...|"*",
                        "delay_ms": int, "status": int, "garbage": bool,
                        "reset": bool, "count": int,
@@ -53,7 +86,8 @@ Control API (JSON; these paths can never collide with AWS requests):
 A call record is
   {"service", "action", "access_key_id", "session_token", "serial",
    "token_code", "duration", "role_arn", "role_session_name", "external_id",
-   "status", "time", "returned_access_key_id", "root_access_key_id"}
+   "status", "time", "returned_access_key_id", "root_access_key_id",
+   "user_name", "mfa_check"}
 where status is the HTTP status sent (0 when the connection was dropped by a
 "reset" fault), returned_access_key_id is the AccessKeyId handed out by a
 successful GetSessionToken/AssumeRole (else null) and root_access_key_id is
@@ -61,13 +95,21 @@ the long-term key the signer's credentials descend from (the signer itself
 for long-term keys).  The root key lets several tests share one server:
 give each test its own long-term AccessKeyId and MFA serial, filter calls
 with ?root_access_key_id= and scope faults with "access_key_id".
+user_name is the UserName parameter as the client sent it (before any
+filling in).  mfa_check says how the call's code(s) were (or would have
+been) checked: "registered", "totp" or "any" for a GetSessionToken or
+AssumeRole with TokenCode and SerialNumber, "totp" or "any" for an
+EnableMFADevice with authentication codes, else null.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import binascii
 import gzip
+import hashlib
+import hmac
 import http
 import io
 import json
@@ -83,10 +125,11 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlencode
 from xml.sax.saxutils import escape
 
 LOG = logging.getLogger("fake_aws")
@@ -130,13 +173,34 @@ FAULT_ERRORS = {
 # Valid UTF-8, so clients fail in their XML parser rather than in decoding.
 GARBAGE_BODY = b"this is not XML at all }{ <<<"
 
+# TOTP as virtual MFA devices use it (RFC 6238 defaults): HMAC-SHA1 over
+# 30-second steps since the epoch, six digits.
+TOTP_STEP_SECONDS = 30
+TOTP_DIGITS = 6
+# Seeds AWS hands out are 20 random bytes (32 base32 characters).
+SEED_BYTES = 20
+# Steps, relative to the current one, at which an STS TokenCode is right.
+STS_TOTP_WINDOW = (-1, 0, 1)
+# Steps, relative to the current one, that EnableMFADevice accepts for
+# AuthenticationCode1; AuthenticationCode2 must be the step after it.
+ENABLE_TOTP_WINDOW = (-1, 0, 1)
+
+INVALID_CODE_MESSAGE = "MultiFactorAuthentication failed with invalid MFA one time pass code. "
+# AWS refuses a code that was already used; its exact wording for that case
+# could not be confirmed, so the ordinary invalid-code text is used.
+REPLAYED_CODE_MESSAGE = INVALID_CODE_MESSAGE
+INVALID_AUTHENTICATION_CODE = (403, "InvalidAuthenticationCode",
+                               "Authentication code for device is not valid.")
+
 
 class Reject(Exception):
     """An AWS error answer produced by this layer instead of moto."""
 
-    def __init__(self, status: int, code: str, message: str, kind: str = "Sender"):
+    def __init__(self, status: int, code: str, message: str, kind: str = "Sender",
+                 service: str | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.kind = status, code, message, kind
+        self.service = service  # XML namespace to answer in; default: the request's
 
 
 class DropConnection(Exception):
@@ -186,14 +250,26 @@ class State:
     key_parents: dict[str, str] = field(default_factory=dict)
     # Sockets a 'reset' fault wants closed with RST; see install_reset_support.
     doomed_sockets: set[socket.socket] = field(default_factory=set)
+    # Serial -> base32 seed of every virtual device CreateVirtualMFADevice
+    # handed out (EnableMFADevice checks its codes against it).
+    device_seeds: dict[str, str] = field(default_factory=dict)
+    # Serial -> seed of devices enabled with EnableMFADevice: STS checks
+    # TokenCodes for these serials as TOTP codes.
+    enabled_seeds: dict[str, str] = field(default_factory=dict)
+    # Serial -> seed registered with POST /_fake/totp (wins over the above).
+    totp_seeds: dict[str, str] = field(default_factory=dict)
+    # Serial -> TOTP steps whose code STS already accepted (replay check).
+    used_steps: dict[str, set[int]] = field(default_factory=dict)
 
     def reset(self) -> None:
-        # The key bookkeeping describes credentials moto still honours, so
-        # it survives a reset, like moto's own state does.
+        # The key and device bookkeeping describes credentials and devices
+        # moto still has, so it survives a reset, like moto's own state does.
         with self.lock:
             self.calls.clear()
             self.mfa_codes.clear()
             self.faults.clear()
+            self.totp_seeds.clear()
+            self.used_steps.clear()
 
     def root_key(self, access_key_id: str | None) -> str | None:
         """The long-term key a chain of temporary credentials started from."""
@@ -216,12 +292,39 @@ class State:
                     return fault
         return None
 
-    def code_accepted(self, serial: str, code: str) -> bool:
+    def sts_mfa_rule(self, serial: str) -> str:
+        """How STS checks TokenCodes for serial: registered, totp or any."""
+        with self.lock:
+            if serial in self.mfa_codes:
+                return "registered"
+            if serial in self.totp_seeds or serial in self.enabled_seeds:
+                return "totp"
+            return "any"
+
+    def check_token_code(self, serial: str, code: str) -> str | None:
+        """Check an STS TokenCode; None if right, else the error message.
+
+        Registered codes win; then a known seed (TOTP, each step's code
+        accepted once); otherwise anything but ALWAYS_WRONG_CODE.
+        """
         with self.lock:
             accepted = self.mfa_codes.get(serial)
-        if accepted is None:
-            return code != ALWAYS_WRONG_CODE
-        return code in accepted
+            if accepted is not None:
+                return None if code in accepted else INVALID_CODE_MESSAGE
+            seed = self.totp_seeds.get(serial) or self.enabled_seeds.get(serial)
+            if seed is None:
+                return None if code != ALWAYS_WRONG_CODE else INVALID_CODE_MESSAGE
+
+            now = totp_step()
+            used = self.used_steps.setdefault(serial, set())
+            # Steps before the window can never match again: forget them.
+            used.difference_update({s for s in used if s < now + STS_TOTP_WINDOW[0]})
+            matching = [now + d for d in STS_TOTP_WINDOW if totp(seed, now + d) == code]
+            fresh = [s for s in matching if s not in used]
+            if fresh:
+                used.add(fresh[0])
+                return None
+            return REPLAYED_CODE_MESSAGE if matching else INVALID_CODE_MESSAGE
 
 
 @dataclass
@@ -330,6 +433,128 @@ def element_text(xml: str, tag: str) -> str | None:
     return match.group(1) if match else None
 
 
+def remove_element(xml: str, tag: str) -> str:
+    return re.sub(rf"<{tag}>[^<]*</{tag}>|<{tag}/>", "", xml)
+
+
+def add_request_param(environ: dict[str, Any], name: str, value: str) -> None:
+    """Add a parameter to a query-protocol request before moto sees it.
+
+    moto reads the form body if there is one, else the query string; the
+    signature is not checked, so editing the request is harmless.
+    """
+    pair = urlencode({name: value})
+    is_form = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+    body = read_body(environ)
+    if is_form and body:
+        if environ.get("HTTP_CONTENT_ENCODING", "").lower() == "gzip":
+            body = gzip.decompress(body)
+            environ.pop("HTTP_CONTENT_ENCODING")
+        body += b"&" + pair.encode()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+    else:
+        query = environ.get("QUERY_STRING", "")
+        environ["QUERY_STRING"] = f"{query}&{pair}" if query else pair
+
+
+# --------------------------------------------------------------------------
+# TOTP (RFC 6238) and virtual MFA devices
+# --------------------------------------------------------------------------
+
+
+def seed_key(seed: str) -> bytes:
+    """The HMAC key of a base32 seed (any case, padding optional)."""
+    text = seed.strip().upper().rstrip("=")
+    if not text:
+        raise ValueError("empty seed")
+    try:
+        return base64.b32decode(text + "=" * (-len(text) % 8))
+    except (binascii.Error, ValueError):
+        raise ValueError(f"not a base32 seed: {seed!r}") from None
+
+
+def totp_step(now: float | None = None) -> int:
+    return int((time.time() if now is None else now) // TOTP_STEP_SECONDS)
+
+
+def totp(seed: str, step: int) -> str:
+    """The code of `seed` for time step `step` (RFC 4226 truncation)."""
+    digest = hmac.new(seed_key(seed), struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return str(value % 10**TOTP_DIGITS).zfill(TOTP_DIGITS)
+
+
+def random_seed() -> str:
+    return base64.b32encode(os.urandom(SEED_BYTES)).decode()  # 32 characters
+
+
+def enable_codes_valid(seed: str, code1: str | None, code2: str | None) -> bool:
+    """Are code1, code2 the codes of two consecutive steps, code1's step
+    being within ENABLE_TOTP_WINDOW of now?"""
+    now = totp_step()
+    return any(
+        totp(seed, now + d) == code1 and totp(seed, now + d + 1) == code2
+        for d in ENABLE_TOTP_WINDOW
+    )
+
+
+def qr_code_png(uri: str) -> bytes:
+    """A real PNG standing in for AWS's QR code.
+
+    The picture only looks like a QR code (three finder squares and noise
+    derived from the URI); the otpauth:// URI a real one would encode is
+    in a tEXt chunk with keyword "otpauth", so tests can read it.
+    """
+    modules = 29  # a version-3 QR code is 29 x 29 modules
+    noise = hashlib.sha256(uri.encode()).digest()
+    while len(noise) * 8 < modules * modules:
+        noise += hashlib.sha256(noise).digest()
+
+    def dark(x: int, y: int) -> bool:
+        for fx, fy in ((0, 0), (modules - 7, 0), (0, modules - 7)):
+            if fx <= x < fx + 7 and fy <= y < fy + 7:
+                dx, dy = x - fx, y - fy
+                ring = min(dx, dy, 6 - dx, 6 - dy)
+                return ring != 1  # dark border, light ring, dark 3x3 centre
+        bit = y * modules + x
+        return bool(noise[bit // 8] >> (bit % 8) & 1)
+
+    scale, quiet = 4, 4  # pixels per module, modules of white margin
+    size = (modules + 2 * quiet) * scale
+    rows = []
+    for py in range(size):
+        y = py // scale - quiet
+        row = bytearray([0])  # filter type None
+        for px in range(size):
+            x = px // scale - quiet
+            inside = 0 <= x < modules and 0 <= y < modules
+            row.append(0 if inside and dark(x, y) else 255)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0))
+        + chunk(b"tEXt", b"otpauth\0" + uri.encode("latin-1"))
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
+
+
+def otpauth_uri(serial: str, device_name: str, seed: str) -> str:
+    """The otpauth:// URI for a new device, labelled like AWS's
+    ("Amazon Web Services:<device name>@<account id>")."""
+    account = serial.split(":")[4] if serial.count(":") >= 5 else ""
+    issuer = "Amazon Web Services"
+    label = quote(f"{issuer}:{device_name}@{account}", safe=":@")
+    return f"otpauth://totp/{label}?secret={seed}&issuer={quote(issuer)}"
+
+
 # --------------------------------------------------------------------------
 # The WSGI layer
 # --------------------------------------------------------------------------
@@ -366,6 +591,8 @@ class FakeAws:
             "time": arrival,
             "returned_access_key_id": None,
             "root_access_key_id": root_key,
+            "user_name": p.get("UserName"),
+            "mfa_check": self.mfa_rule(req),
         }
         with self.state.lock:
             self.state.calls.append(record)
@@ -423,17 +650,135 @@ class FakeAws:
                 )
 
         duration = None
-        if req.action in MFA_ACTIONS and req.service in ("sts", None):
-            try:
+        try:
+            if req.action in MFA_ACTIONS and req.service in ("sts", None):
                 duration = self.validate(req)
-            except Reject as rejection:
-                return self.error(req, rejection)
+            elif req.action == "EnableMFADevice":
+                self.validate_enable(req)
+        except Reject as rejection:
+            return self.error(req, rejection)
 
         self.present_session_creds_as_parent(environ, req)
+        if req.action == "ListMFADevices" and not req.params.get("UserName"):
+            self.fill_in_caller(environ)
         status, headers, out = self.call_moto(environ)
         if status == 200 and duration is not None:
             out = self.fix_credentials(req, out, duration, record)
+        elif status == 200:
+            out = self.after_iam_success(req, out)
         return status, headers, out
+
+    def mfa_rule(self, req: AwsRequest) -> str | None:
+        """How this call's MFA code(s) are checked (the "mfa_check" field):
+        "registered", "totp" or "any"; None if the call carries no code and
+        serial."""
+        p = req.params
+        serial = p.get("SerialNumber")
+        if not serial:
+            return None
+        if req.action in MFA_ACTIONS and "TokenCode" in p:
+            return self.state.sts_mfa_rule(serial)
+        if req.action == "EnableMFADevice" and (
+            "AuthenticationCode1" in p or "AuthenticationCode2" in p
+        ):
+            with self.state.lock:
+                return "totp" if serial in self.state.device_seeds else "any"
+        return None
+
+    def validate_enable(self, req: AwsRequest) -> None:
+        """EnableMFADevice: for a device whose seed this layer knows, the two
+        codes must be consecutive TOTP codes (see enable_codes_valid).
+        Devices created before the layer saw them are left to moto, which
+        accepts anything."""
+        p = req.params
+        with self.state.lock:
+            seed = self.state.device_seeds.get(p.get("SerialNumber") or "")
+        if seed is not None and not enable_codes_valid(
+            seed, p.get("AuthenticationCode1"), p.get("AuthenticationCode2")
+        ):
+            raise Reject(*INVALID_AUTHENTICATION_CODE, service="iam")
+
+    def fill_in_caller(self, environ: dict[str, Any]) -> None:
+        """ListMFADevices without UserName means the caller's devices; moto
+        looks up a user named None instead.  Ask moto who the signer is
+        (GetUser without UserName, which moto does answer from the access
+        key) and pass that UserName on.  moto answers "default_user" for
+        keys it does not know, so those still get NoSuchEntity."""
+        from werkzeug.test import EnvironBuilder
+
+        auth = environ.get("HTTP_AUTHORIZATION")
+        if not auth:
+            return
+        lookup = EnvironBuilder(
+            method="POST",
+            path="/",
+            data="Action=GetUser&Version=2010-05-08",
+            content_type="application/x-www-form-urlencoded",
+            headers={"Authorization": auth},
+        ).get_environ()
+        status, _, out = self.call_moto(lookup)
+        user_name = element_text(out.decode("utf-8", "replace"), "UserName")
+        if status == 200 and user_name:
+            add_request_param(environ, "UserName", user_name)
+
+    def after_iam_success(self, req: AwsRequest, out: bytes) -> bytes:
+        """Keep the device bookkeeping in step with moto, and make its
+        answers look like AWS's."""
+        serial = req.params.get("SerialNumber") or ""
+        state = self.state
+        if req.action == "CreateVirtualMFADevice":
+            return self.record_new_device(req, out)
+        if req.action == "ListVirtualMFADevices":
+            # AWS returns the seed and QR code only from CreateVirtualMFADevice
+            # (moto repeats its own, which this layer replaced).
+            xml = out.decode("utf-8")
+            xml = remove_element(remove_element(xml, "Base32StringSeed"), "QRCodePNG")
+            return xml.encode("utf-8")
+        with state.lock:
+            if req.action == "EnableMFADevice" and serial in state.device_seeds:
+                state.enabled_seeds[serial] = state.device_seeds[serial]
+                state.used_steps.pop(serial, None)
+            elif req.action == "DeactivateMFADevice":
+                state.enabled_seeds.pop(serial, None)
+            elif req.action == "DeleteVirtualMFADevice":
+                state.device_seeds.pop(serial, None)
+                state.enabled_seeds.pop(serial, None)
+        return out
+
+    def record_new_device(self, req: AwsRequest, out: bytes) -> bytes:
+        """Remember the new device's seed, and make seed and QR code real.
+
+        Base32StringSeed and QRCodePNG are blobs, so the XML carries them
+        base64-encoded (the seed is base64 of the base32 text, as in AWS).
+        moto's seed is 64 base32 characters (40 bytes) and its QR code 64
+        random bytes; AWS's seed is 20 bytes, so a seed that is not valid
+        20-byte base32 is replaced by a fresh one, and the QR code by a PNG
+        that carries the otpauth:// URI (see qr_code_png).
+        """
+        xml = out.decode("utf-8")
+        serial = element_text(xml, "SerialNumber")
+        encoded = element_text(xml, "Base32StringSeed")
+        if not serial or encoded is None:
+            LOG.warning("CreateVirtualMFADevice answer without serial or seed; "
+                        "its codes will not be checked")
+            return out
+        try:
+            seed = base64.b64decode(encoded, validate=True).decode("ascii")
+            if len(seed_key(seed)) != SEED_BYTES:
+                raise ValueError("wrong seed length")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            seed = random_seed()
+            xml = replace_element(xml, "Base32StringSeed",
+                                  base64.b64encode(seed.encode()).decode())
+        if element_text(xml, "QRCodePNG") is not None:
+            uri = otpauth_uri(serial, req.params.get("VirtualMFADeviceName", ""), seed)
+            xml = replace_element(xml, "QRCodePNG",
+                                  base64.b64encode(qr_code_png(uri)).decode())
+        with self.state.lock:
+            self.state.device_seeds[serial] = seed
+            self.state.enabled_seeds.pop(serial, None)
+            self.state.used_steps.pop(serial, None)
+        return xml.encode("utf-8")
 
     def validate(self, req: AwsRequest) -> int:
         """Apply AWS's checks; return the effective DurationSeconds."""
@@ -500,17 +845,17 @@ class FakeAws:
                     "limit for roles assumed by role chaining.",
                 )
 
-        if code is not None and serial and not self.state.code_accepted(serial, code):
-            raise Reject(
-                403, "AccessDenied",
-                "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
-            )
+        if code is not None and serial:
+            problem = self.state.check_token_code(serial, code)
+            if problem is not None:
+                raise Reject(403, "AccessDenied", problem)
         return duration
 
     def error(
         self, req: AwsRequest, rejection: Reject
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        body = aws_error_xml(req.service, rejection.code, rejection.message, rejection.kind)
+        body = aws_error_xml(rejection.service or req.service, rejection.code,
+                             rejection.message, rejection.kind)
         return rejection.status, [("Content-Type", "text/xml")], body
 
     def present_session_creds_as_parent(
@@ -618,6 +963,7 @@ class FakeAws:
             "/_fake/calls": ("GET",),
             "/_fake/reset": ("POST",),
             "/_fake/mfa": ("POST",),
+            "/_fake/totp": ("GET", "POST"),
             "/_fake/faults": ("GET", "POST"),
             "/_fake/health": ("GET",),
         }
@@ -641,6 +987,12 @@ class FakeAws:
         if path == "/_fake/faults" and method == "GET":
             with state.lock:
                 return 200, {"faults": [vars(f).copy() for f in state.faults]}
+        if path == "/_fake/totp" and method == "GET":
+            with state.lock:
+                return 200, {
+                    "devices": dict(state.device_seeds),
+                    "totp": {**state.enabled_seeds, **state.totp_seeds},
+                }
 
         data = _json_object(body)
         if path == "/_fake/mfa":
@@ -651,6 +1003,15 @@ class FakeAws:
                 raise ValueError('expected {"serial": str, "codes": [str, ...]}')
             with state.lock:
                 state.mfa_codes[serial] = set(codes)
+            return 200, {"ok": True}
+        if path == "/_fake/totp":
+            serial, seed = data.get("serial"), data.get("seed")
+            if not isinstance(serial, str) or not serial or not isinstance(seed, str):
+                raise ValueError('expected {"serial": str, "seed": "BASE32"}')
+            seed_key(seed)  # ValueError (400) unless valid base32
+            with state.lock:
+                state.totp_seeds[serial] = seed
+                state.used_steps.pop(serial, None)
             return 200, {"ok": True}
 
         # POST /_fake/faults
