@@ -501,3 +501,80 @@ fn enabling_with_wrong_codes_fails_and_writes_nothing() {
     let out = sandbox.run(&["device", "enable", "--profile", "carol"]);
     assert_fails(&out, 2, "--code1");
 }
+
+/// `mfa setup` at a real terminal: it asks, offers the user's MFA device,
+/// reads the secret without echo, shows what it will write and asks first.
+#[test]
+fn setup_asks_at_the_terminal_and_offers_the_users_device() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let (id, secret) = create_iam_user(&sandbox, "dave");
+    sandbox.config("[profile boot]\n").credentials(&format!(
+        "[boot]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    let out = sandbox.run(&["device", "create", "dave", "--profile", "boot", "--secret"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (serial, seed) = text.trim().split_once('\n').unwrap();
+    let out = sandbox.run(&[
+        "device",
+        "enable",
+        "--profile",
+        "boot",
+        "--code1",
+        &totp(seed, 0),
+        "--code2",
+        &totp(seed, 1),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    command.arg("setup").stdin(Stdio::inherit());
+    let mut term = rexpect::session::spawn_command(command, Some(30_000)).unwrap();
+    term.exp_string("Name of the profile to add or change [default]: ")
+        .unwrap();
+    term.send_line("dave").unwrap();
+    term.exp_string("Role to assume (ARN, empty for none): ")
+        .unwrap();
+    term.send_line("").unwrap();
+    term.exp_string("Profile `dave` has no keys yet.").unwrap();
+    term.exp_string("Access key id: ").unwrap();
+    term.send_line(&id).unwrap();
+    term.exp_string("Secret access key (not shown): ").unwrap();
+    term.send_line(&secret).unwrap();
+    term.exp_string(&format!("MFA device (serial ARN) [{serial}]: "))
+        .unwrap();
+    term.send_line("").unwrap();
+    term.exp_string("Region (empty for none): ").unwrap();
+    term.send_line("eu-north-1").unwrap();
+    let (shown, _) = term.exp_regex(r"Write this\? \[Y/n\] ").unwrap();
+    assert!(
+        shown.contains("[profile dave]") && shown.contains(&format!("mfa_serial = {serial}")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("aws_secret_access_key = ********"),
+        "{shown}"
+    );
+    term.send_line("y").unwrap();
+    let rest = term.exp_eof().unwrap();
+    assert!(
+        !format!("{shown}{rest}").contains(&secret),
+        "the secret was echoed"
+    );
+
+    let config = std::fs::read_to_string(sandbox.home.join(".aws/config")).unwrap();
+    assert_eq!(
+        config,
+        format!("[profile boot]\n\n[profile dave]\nmfa_serial = {serial}\nregion = eu-north-1\n")
+    );
+    let credentials = std::fs::read_to_string(credentials_path(&sandbox)).unwrap();
+    assert!(
+        credentials.ends_with(&format!(
+            "\n[dave]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+        )),
+        "{credentials}"
+    );
+    let out = sandbox.run(&["env", "dave", "--token", &totp(seed, 0)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
