@@ -148,4 +148,3 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
-

@@ -32,7 +32,10 @@ fn lock_path(path: &Path) -> PathBuf {
 /// Reads the file (`None` when missing), lets `edit` compute the new text
 /// (`None`: leave it), and writes that in its place. Returns whether the
 /// file changed.
-pub fn update(path: &Path, edit: impl FnOnce(Option<&str>) -> Result<Option<String>>) -> Result<bool> {
+pub fn update(
+    path: &Path,
+    edit: impl FnOnce(Option<&str>) -> Result<Option<String>>,
+) -> Result<bool> {
     let path = real_path(path);
     let dir = path
         .parent()
@@ -56,12 +59,15 @@ pub fn update(path: &Path, edit: impl FnOnce(Option<&str>) -> Result<Option<Stri
     let (old, mode) = match fs::read(&path) {
         Ok(bytes) => {
             let mode = fs::metadata(&path)?.mode() & 0o7777;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", crate::paths::display(&path)))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                anyhow::anyhow!("{} is not UTF-8 text", crate::paths::display(&path))
+            })?;
             (Some(text), mode)
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => (None, NEW_FILE_MODE),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", crate::paths::display(&path))),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", crate::paths::display(&path)));
+        }
     };
     let Some(new) = edit(old.as_deref())? else {
         return Ok(false);
@@ -97,7 +103,8 @@ fn write_atomically(path: &Path, dir: &Path, bytes: &[u8], mode: u32) -> io::Res
         .suffix(".tmp")
         .tempfile_in(dir)?;
     temp.write_all(bytes)?;
-    temp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
     // The rename itself reaches the disk with the directory.
@@ -115,11 +122,13 @@ mod tests {
     fn a_new_file_is_private_and_an_old_one_keeps_its_mode() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/credentials");
-        assert!(update(&path, |old| {
-            assert_eq!(old, None);
-            Ok(Some("[a]\n".into()))
-        })
-        .unwrap());
+        assert!(
+            update(&path, |old| {
+                assert_eq!(old, None);
+                Ok(Some("[a]\n".into()))
+            })
+            .unwrap()
+        );
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         update(&path, |old| Ok(Some(format!("{}[b]\n", old.unwrap())))).unwrap();
@@ -136,7 +145,12 @@ mod tests {
         let link = dir.path().join("credentials");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         update(&link, |_| Ok(Some("[b]\n".into()))).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read_to_string(&real).unwrap(), "[b]\n");
     }
 
@@ -145,7 +159,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let leftover = dir.path().join(".mfa-abc123.tmp");
         fs::write(&leftover, "[half]\naws_secret_access_key = x\n").unwrap();
-        update(&dir.path().join("credentials"), |_| Ok(Some("[a]\n".into()))).unwrap();
+        update(&dir.path().join("credentials"), |_| {
+            Ok(Some("[a]\n".into()))
+        })
+        .unwrap();
         assert!(!leftover.exists());
     }
 
@@ -156,7 +173,14 @@ mod tests {
         fs::write(&path, "keep\n").unwrap();
         assert!(update(&path, |_| anyhow::bail!("no")).is_err());
         assert_eq!(fs::read_to_string(&path).unwrap(), "keep\n");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-        assert!(names.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")), "{names:?}");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")),
+            "{names:?}"
+        );
     }
 }

@@ -40,7 +40,11 @@ fn enabled_at<S: serde::Serializer>(value: &Option<i64>, s: S) -> Result<S::Ok, 
 }
 
 pub trait Iam {
-    fn create_virtual_mfa_device(&self, base: &Credentials, name: &str) -> Result<NewDevice, AwsError>;
+    fn create_virtual_mfa_device(
+        &self,
+        base: &Credentials,
+        name: &str,
+    ) -> Result<NewDevice, AwsError>;
     fn enable_mfa_device(
         &self,
         base: &Credentials,
@@ -66,7 +70,10 @@ impl SdkIam {
         }
     }
 
-    fn client(&self, base: &Credentials) -> Result<(&tokio::runtime::Runtime, aws_sdk_iam::Client), AwsError> {
+    fn client(
+        &self,
+        base: &Credentials,
+    ) -> Result<(&tokio::runtime::Runtime, aws_sdk_iam::Client), AwsError> {
         let (runtime, config) = self.sdk.state()?;
         let iam_config = aws_sdk_iam::config::Builder::from(config)
             .credentials_provider(sdk_credentials(base))
@@ -76,10 +83,19 @@ impl SdkIam {
 }
 
 impl Iam for SdkIam {
-    fn create_virtual_mfa_device(&self, base: &Credentials, name: &str) -> Result<NewDevice, AwsError> {
+    fn create_virtual_mfa_device(
+        &self,
+        base: &Credentials,
+        name: &str,
+    ) -> Result<NewDevice, AwsError> {
         let (runtime, client) = self.client(base)?;
         let output = runtime
-            .block_on(client.create_virtual_mfa_device().virtual_mfa_device_name(name).send())
+            .block_on(
+                client
+                    .create_virtual_mfa_device()
+                    .virtual_mfa_device_name(name)
+                    .send(),
+            )
             .map_err(classify)?;
         let device = output
             .virtual_mfa_device()

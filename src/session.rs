@@ -11,7 +11,7 @@ use crate::code::{CodeRequest, CodeSource};
 use crate::context::Clock;
 use crate::creds::Credentials;
 use crate::resolve::{Chain, Root, session_name};
-use crate::sts::{AssumeRoleRequest, Sts, AwsError};
+use crate::sts::{AssumeRoleRequest, AwsError, Sts};
 
 /// How many codes an interactive run may try before it gives up.
 pub const CODE_TRIES: u32 = 3;

@@ -12,7 +12,7 @@ use qrcode::render::unicode::Dense1x2;
 
 use super::{RootKeys, root_keys};
 use crate::cli::{DeviceCommand, DeviceCreateArgs, DeviceEnableArgs, DeviceListArgs};
-use crate::config::{FileKind, document, edit};
+use crate::config::{FileKind, document};
 use crate::context::Env;
 use crate::error::UsageError;
 use crate::iam::{Iam, SdkIam};
@@ -47,7 +47,9 @@ pub fn otpauth_uri(device_name: &str, account: &str, seed: &str) -> String {
     let encode = |s: &str| -> String {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect()
@@ -111,7 +113,9 @@ fn pending_path(env: &Env, profile: &str) -> std::path::PathBuf {
 
 fn create(args: DeviceCreateArgs, env: &Env) -> Result<()> {
     if !document::is_valid_name(&args.name) || args.name.contains(['/', ':', '%']) {
-        bail!(UsageError::new("a device name is letters, digits and + = , . @ - _"));
+        bail!(UsageError::new(
+            "a device name is letters, digits and + = , . @ - _"
+        ));
     }
     let keys = root_keys(args.profile.as_deref(), env)?;
     let who = identity(&keys, env)?;
@@ -134,12 +138,20 @@ fn create(args: DeviceCreateArgs, env: &Env) -> Result<()> {
         eprintln!("mfa: warning: cannot remember the device for `enable` ({e}): pass --serial");
     }
     let mut err = std::io::stderr().lock();
-    writeln!(err, "Scan this with your authenticator app:\n{}", qr_text(&uri)?)?;
+    writeln!(
+        err,
+        "Scan this with your authenticator app:\n{}",
+        qr_text(&uri)?
+    )?;
     writeln!(
         err,
         "Created {}. Then enable it with two consecutive codes:\n  mfa device enable{}",
         device.serial,
-        if args.profile.is_some() { format!(" --profile {}", keys.profile) } else { String::new() }
+        if args.profile.is_some() {
+            format!(" --profile {}", keys.profile)
+        } else {
+            String::new()
+        }
     )?;
     let mut out = format!("{}\n", device.serial);
     if args.secret {
@@ -205,20 +217,23 @@ fn enable(args: DeviceEnableArgs, env: &Env) -> Result<()> {
         || match crate::terminal::open() {
             Ok(tty) => crate::terminal::confirm(
                 &tty,
-                &format!("Write mfa_serial = {serial} into profile `{}`?", keys.profile),
+                &format!(
+                    "Write mfa_serial = {serial} into profile `{}`?",
+                    keys.profile
+                ),
                 true,
             )?,
             Err(_) => false,
         };
     if write {
         let path = crate::config::config_path(env);
-        crate::files::update(&path, |old| {
-            let doc = document::parse(old.unwrap_or(""), &path, FileKind::Config)
-                .map_err(|e| UsageError::new(e.to_string()))?;
-            let edited = edit::set_properties(&doc, &keys.profile, &[("mfa_serial", serial.as_str())])
-                .map_err(|e| anyhow!("{e}"))?;
-            Ok(Some(edited.render()))
-        })?;
+        crate::config::set_in_file(
+            &path,
+            FileKind::Config,
+            &keys.profile,
+            &[("mfa_serial", serial.as_str())],
+            |_| Ok(()),
+        )?;
         eprintln!(
             "mfa: profile `{}` now has mfa_serial in {}; try `mfa env {}`",
             keys.profile,

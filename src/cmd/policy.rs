@@ -22,6 +22,7 @@
 //! `sts:GetSessionToken` appears nowhere: IAM policies cannot control it.
 
 use anyhow::{Result, anyhow};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::cli::PolicyArgs;
@@ -143,31 +144,69 @@ impl Target {
     }
 }
 
-fn bool_condition(operator: &str, present: bool) -> Value {
-    json!({ operator: { MFA_PRESENT: present.to_string() } })
+/// A policy document, its fields in the order AWS writes them (serde_json
+/// would sort the keys of a map).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Document {
+    pub version: &'static str,
+    pub statement: Vec<Statement>,
+}
+
+/// One statement: `Action` or `NotAction`, `Resource` or `Principal`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement {
+    pub sid: &'static str,
+    pub effect: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_action: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Value>,
+}
+
+impl Statement {
+    fn allow(sid: &'static str, action: Value, resource: impl Into<Value>) -> Statement {
+        Statement {
+            sid,
+            effect: "Allow",
+            principal: None,
+            action: Some(action),
+            not_action: None,
+            resource: Some(resource.into()),
+            condition: None,
+        }
+    }
+
+    /// Only when the request was made with MFA. `Bool`, not
+    /// `BoolIfExists`: long-term keys carry no MultiFactorAuthPresent at
+    /// all, and must not match.
+    fn with_mfa(mut self) -> Statement {
+        self.condition = Some(json!({ "Bool": { MFA_PRESENT: "true" } }));
+        self
+    }
 }
 
 /// The statements that let a user enrol their own device without MFA.
-fn self_service(target: &Target) -> Vec<Value> {
+fn self_service(target: &Target) -> Vec<Statement> {
     vec![
-        json!({
-            "Sid": "OwnUserMfaWithoutMfa",
-            "Effect": "Allow",
-            "Action": OWN_USER_ACTIONS,
-            "Resource": target.user_arn(),
-        }),
-        json!({
-            "Sid": "OwnVirtualDeviceWithoutMfa",
-            "Effect": "Allow",
-            "Action": OWN_DEVICE_ACTIONS,
-            "Resource": target.device_arn(),
-        }),
-        json!({
-            "Sid": "ListVirtualDevicesWithoutMfa",
-            "Effect": "Allow",
-            "Action": UNSCOPED_ACTIONS,
-            "Resource": "*",
-        }),
+        Statement::allow(
+            "OwnUserMfaWithoutMfa",
+            json!(OWN_USER_ACTIONS),
+            target.user_arn(),
+        ),
+        Statement::allow(
+            "OwnVirtualDeviceWithoutMfa",
+            json!(OWN_DEVICE_ACTIONS),
+            target.device_arn(),
+        ),
+        Statement::allow("ListVirtualDevicesWithoutMfa", json!(UNSCOPED_ACTIONS), "*"),
     ]
 }
 
@@ -183,16 +222,11 @@ pub fn self_service_actions() -> Vec<&'static str> {
     actions
 }
 
-fn statements(policy: Policy, target: &Target) -> Vec<Value> {
+fn statements(policy: Policy, target: &Target) -> Vec<Statement> {
     match policy {
         Policy::MfaBoundary => {
-            let mut statements = vec![json!({
-                "Sid": "EverythingWithMfa",
-                "Effect": "Allow",
-                "Action": "*",
-                "Resource": "*",
-                "Condition": bool_condition("Bool", true),
-            })];
+            let mut statements =
+                vec![Statement::allow("EverythingWithMfa", json!("*"), "*").with_mfa()];
             statements.extend(self_service(target));
             statements
         }
@@ -202,43 +236,51 @@ fn statements(policy: Policy, target: &Target) -> Vec<Value> {
             } else {
                 target.arn("root")
             };
-            vec![json!({
-                "Sid": "AssumeOnlyWithMfa",
-                "Effect": "Allow",
-                "Principal": { "AWS": principal },
-                "Action": "sts:AssumeRole",
-                "Condition": bool_condition("Bool", true),
-            })]
+            vec![
+                Statement {
+                    sid: "AssumeOnlyWithMfa",
+                    effect: "Allow",
+                    principal: Some(json!({ "AWS": principal })),
+                    action: Some(json!("sts:AssumeRole")),
+                    not_action: None,
+                    resource: None,
+                    condition: None,
+                }
+                .with_mfa(),
+            ]
         }
         Policy::SelfManageMfa => {
             let mut statements = self_service(target);
-            statements.push(json!({
-                "Sid": "DeactivateOwnDeviceWithMfa",
-                "Effect": "Allow",
-                "Action": DEACTIVATE,
-                "Resource": target.user_arn(),
-                "Condition": bool_condition("Bool", true),
-            }));
+            statements.push(
+                Statement::allow(
+                    "DeactivateOwnDeviceWithMfa",
+                    json!(DEACTIVATE),
+                    target.user_arn(),
+                )
+                .with_mfa(),
+            );
             statements
         }
         // BoolIfExists: requests signed with long-term keys carry no
         // MultiFactorAuthPresent at all, and must be denied as well.
-        Policy::DenyWithoutMfa => vec![json!({
-            "Sid": "DenyAllButMfaSetupWithoutMfa",
-            "Effect": "Deny",
-            "NotAction": self_service_actions(),
-            "Resource": "*",
-            "Condition": bool_condition("BoolIfExists", false),
-        })],
+        Policy::DenyWithoutMfa => vec![Statement {
+            sid: "DenyAllButMfaSetupWithoutMfa",
+            effect: "Deny",
+            principal: None,
+            action: None,
+            not_action: Some(json!(self_service_actions())),
+            resource: Some(json!("*")),
+            condition: Some(json!({ "BoolIfExists": { MFA_PRESENT: "false" } })),
+        }],
     }
 }
 
 /// The whole document.
-pub fn document(policy: Policy, target: &Target) -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": statements(policy, target),
-    })
+pub fn document(policy: Policy, target: &Target) -> Document {
+    Document {
+        version: "2012-10-17",
+        statement: statements(policy, target),
+    }
 }
 
 /// `mfa policy --list`: one line per policy.
@@ -316,7 +358,7 @@ fn caller_identity(profile: Option<&str>, env: &Env) -> Result<crate::sts::Ident
         .get_caller_identity(&credentials)
         .map_err(|e| {
             anyhow!(
-                "cannot ask STS whose keys profile `{name}` holds: {e}; pass --account ID (and --user NAME)"
+                "cannot find the account: sts:GetCallerIdentity with the keys of profile `{name}` failed: {e}; pass --account ID (and --user NAME)"
             )
         })
 }
@@ -436,10 +478,21 @@ mod tests {
     #[test]
     fn account_and_user_checks() {
         assert!(check_account("123456789012").is_ok());
-        for bad in ["", "12345678901", "1234567890123", "12345678901a", "١٢٣٤٥٦٧٨٩٠١٢"] {
+        for bad in [
+            "",
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "١٢٣٤٥٦٧٨٩٠١٢",
+        ] {
             assert!(check_account(bad).is_err(), "{bad}");
         }
-        for good in ["alice", "a.b@c_d+e=f,g-h", USERNAME_VARIABLE, &"x".repeat(64)] {
+        for good in [
+            "alice",
+            "a.b@c_d+e=f,g-h",
+            USERNAME_VARIABLE,
+            &"x".repeat(64),
+        ] {
             assert!(check_user(good).is_ok(), "{good}");
         }
         for bad in ["", "a b", "a/b", "${aws:userid}", "a\"b", &"x".repeat(65)] {
@@ -457,7 +510,8 @@ mod tests {
 
     #[test]
     fn deny_spares_exactly_what_self_manage_allows_without_mfa() {
-        let doc = document(Policy::SelfManageMfa, &target("alice"));
+        let doc = serde_json::to_value(document(Policy::SelfManageMfa, &target("alice")))
+            .expect("a document is JSON");
         let mut allowed: Vec<String> = doc["Statement"]
             .as_array()
             .into_iter()
@@ -467,7 +521,8 @@ mod tests {
             .filter_map(|a| a.as_str().map(str::to_string))
             .collect();
         allowed.sort();
-        let deny = document(Policy::DenyWithoutMfa, &target("alice"));
+        let deny = serde_json::to_value(document(Policy::DenyWithoutMfa, &target("alice")))
+            .expect("a document is JSON");
         let spared: Vec<String> = deny["Statement"][0]["NotAction"]
             .as_array()
             .into_iter()

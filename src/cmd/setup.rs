@@ -5,10 +5,10 @@
 
 use std::fs::File;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 
 use crate::cli::SetupArgs;
-use crate::config::{FileKind, Profiles, document, edit};
+use crate::config::{FileKind, Profiles, document};
 use crate::context::Env;
 use crate::creds::Credentials;
 use crate::error::UsageError;
@@ -35,17 +35,25 @@ fn ask(tty: Option<&File>, prompt: &str, default: Option<&str>) -> Result<Option
         None => format!("{prompt}: "),
     };
     let answer = crate::terminal::ask_line(tty, &shown)?.unwrap_or_default();
-    Ok(if answer.is_empty() { default.map(str::to_string) } else { Some(answer) })
+    Ok(if answer.is_empty() {
+        default.map(str::to_string)
+    } else {
+        Some(answer)
+    })
 }
 
 fn has_keys(profiles: &Profiles, name: &str) -> bool {
-    profiles
-        .get(name)
-        .is_some_and(|p| p.get_single("aws_access_key_id").is_some() && p.get_single("aws_secret_access_key").is_some())
+    profiles.get(name).is_some_and(|p| {
+        p.get_single("aws_access_key_id").is_some()
+            && p.get_single("aws_secret_access_key").is_some()
+    })
 }
 
 fn keys_from_env(env: &Env) -> Result<Credentials> {
-    match (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")) {
+    match (
+        env.get("AWS_ACCESS_KEY_ID"),
+        env.get("AWS_SECRET_ACCESS_KEY"),
+    ) {
         (Some(id), Some(secret)) => Ok(Credentials {
             access_key_id: id.to_string(),
             secret_access_key: secret.to_string(),
@@ -81,7 +89,12 @@ fn devices(keys: &Credentials, profile: &str, env: &Env) -> Vec<String> {
     };
     SdkIam::new(profile)
         .list_mfa_devices(keys, &user)
-        .map(|list| list.into_iter().filter(|d| d.enabled_at.is_some()).map(|d| d.serial).collect())
+        .map(|list| {
+            list.into_iter()
+                .filter(|d| d.enabled_at.is_some())
+                .map(|d| d.serial)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -92,14 +105,20 @@ fn plan(args: &SetupArgs, profiles: &Profiles, env: &Env, tty: Option<&File>) ->
             .ok_or_else(|| UsageError::new("name the profile with --profile"))?,
     };
     if !document::is_valid_name(&profile) {
-        bail!(UsageError::new(format!("`{profile}` cannot be a profile name")));
+        bail!(UsageError::new(format!(
+            "`{profile}` cannot be a profile name"
+        )));
     }
     let existing = profiles.get(&profile);
     let current = |key: &str| existing.and_then(|p| p.get_single(key)).map(str::to_string);
 
     let role_arn = match &args.role_arn {
         Some(arn) => Some(arn.clone()),
-        None => ask(tty, "Role to assume (ARN, empty for none)", current("role_arn").as_deref())?,
+        None => ask(
+            tty,
+            "Role to assume (ARN, empty for none)",
+            current("role_arn").as_deref(),
+        )?,
     }
     .filter(|a| !a.is_empty());
     // Whose keys: the profile's own, or (for a role) a source profile's.
@@ -132,9 +151,13 @@ fn plan(args: &SetupArgs, profiles: &Profiles, env: &Env, tty: Option<&File>) ->
         None => {
             let keys = match &new_keys {
                 Some(k) => Some(k.clone()),
-                None => super::root_keys(Some(&keys_profile), env).ok().map(|k| k.credentials),
+                None => super::root_keys(Some(&keys_profile), env)
+                    .ok()
+                    .map(|k| k.credentials),
             };
-            let found = keys.map(|k| devices(&k, &keys_profile, env)).unwrap_or_default();
+            let found = keys
+                .map(|k| devices(&k, &keys_profile, env))
+                .unwrap_or_default();
             let default = current("mfa_serial").or_else(|| found.first().cloned());
             if tty.is_some() && !found.is_empty() {
                 crate::terminal::say(&format!("Your MFA devices: {}\n", found.join(", ")));
@@ -180,7 +203,10 @@ fn show(plan: &Plan, env: &Env) -> String {
     } else {
         format!("[profile {}]", plan.profile)
     };
-    let mut text = format!("In {}:\n{header}\n", crate::paths::display(&crate::config::config_path(env)));
+    let mut text = format!(
+        "In {}:\n{header}\n",
+        crate::paths::display(&crate::config::config_path(env))
+    );
     for (k, v) in &plan.config {
         text.push_str(&format!("{k} = {v}\n"));
     }
@@ -192,15 +218,6 @@ fn show(plan: &Plan, env: &Env) -> String {
         ));
     }
     text
-}
-
-fn edit_file(path: &std::path::Path, kind: FileKind, profile: &str, properties: &[(&str, &str)]) -> Result<()> {
-    crate::files::update(path, |old| {
-        let doc = document::parse(old.unwrap_or(""), path, kind).map_err(|e| UsageError::new(e.to_string()))?;
-        let edited = edit::set_properties(&doc, profile, properties).map_err(|e| anyhow!("{e}"))?;
-        Ok(Some(edited.render()))
-    })?;
-    Ok(())
 }
 
 pub fn run(args: SetupArgs, env: &Env) -> Result<()> {
@@ -227,7 +244,7 @@ pub fn run(args: SetupArgs, env: &Env) -> Result<()> {
         return Ok(());
     }
     if let (Some(name), Some(keys)) = (&plan.keys_profile, &plan.keys) {
-        edit_file(
+        crate::config::set_in_file(
             &files.credentials_path,
             FileKind::Credentials,
             name,
@@ -235,10 +252,17 @@ pub fn run(args: SetupArgs, env: &Env) -> Result<()> {
                 ("aws_access_key_id", keys.access_key_id.as_str()),
                 ("aws_secret_access_key", keys.secret_access_key.as_str()),
             ],
+            |_| Ok(()),
         )?;
     }
     let properties: Vec<(&str, &str)> = plan.config.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    edit_file(&files.config_path, FileKind::Config, &plan.profile, &properties)?;
+    crate::config::set_in_file(
+        &files.config_path,
+        FileKind::Config,
+        &plan.profile,
+        &properties,
+        |_| Ok(()),
+    )?;
     eprintln!(
         "mfa: profile `{}` is ready: eval \"$(mfa env {})\"",
         plan.profile, plan.profile

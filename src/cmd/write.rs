@@ -6,7 +6,7 @@ use anyhow::{Result, anyhow};
 
 use super::obtain_session;
 use crate::cli::WriteArgs;
-use crate::config::{FileKind, Profiles, document, edit};
+use crate::config::{FileKind, Profiles, document};
 use crate::context::Env;
 use crate::creds::rfc3339;
 use crate::error::UsageError;
@@ -23,7 +23,11 @@ fn holds_long_term_keys(profiles: &Profiles, name: &str) -> bool {
 /// Where the session goes: `--section`, else PROFILE, unless PROFILE's own
 /// section must stay as it is (long-term keys there, or a role, process or
 /// SSO source the AWS CLI would read instead of keys): then `PROFILE-mfa`.
-pub fn target_section(profiles: &Profiles, profile: &str, section: Option<&str>) -> Result<String, UsageError> {
+pub fn target_section(
+    profiles: &Profiles,
+    profile: &str,
+    section: Option<&str>,
+) -> Result<String, UsageError> {
     let target = match section {
         Some(section) => section.to_string(),
         None => {
@@ -34,11 +38,17 @@ pub fn target_section(profiles: &Profiles, profile: &str, section: Option<&str>)
                 || has("credential_process")
                 || has("sso_start_url")
                 || has("sso_session");
-            if keep_own { format!("{profile}-mfa") } else { profile.to_string() }
+            if keep_own {
+                format!("{profile}-mfa")
+            } else {
+                profile.to_string()
+            }
         }
     };
     if !document::is_valid_name(&target) {
-        return Err(UsageError::new(format!("`{target}` cannot be a profile name")));
+        return Err(UsageError::new(format!(
+            "`{target}` cannot be a profile name"
+        )));
     }
     if holds_long_term_keys(profiles, &target) {
         return Err(UsageError::new(format!(
@@ -54,38 +64,47 @@ pub fn run(args: WriteArgs, env: &Env) -> Result<()> {
     let section = target_section(&profiles, &args.profile, args.section.as_deref())?;
     let session = obtain_session(Some(&args.profile), &args.session, env)?;
     let credentials = &session.credentials;
-    let token = credentials
-        .session_token
-        .as_deref()
-        .ok_or_else(|| anyhow!("profile `{}` gave long-term keys, which mfa never writes", args.profile))?;
+    let token = credentials.session_token.as_deref().ok_or_else(|| {
+        anyhow!(
+            "profile `{}` gave long-term keys, which mfa never writes",
+            args.profile
+        )
+    })?;
     let expires = credentials.expiration.map(rfc3339);
     let mut properties = vec![
         ("aws_access_key_id", credentials.access_key_id.as_str()),
-        ("aws_secret_access_key", credentials.secret_access_key.as_str()),
+        (
+            "aws_secret_access_key",
+            credentials.secret_access_key.as_str(),
+        ),
         ("aws_session_token", token),
     ];
     if let Some(expires) = &expires {
         properties.push(("x_security_token_expires", expires.as_str()));
     }
     let path = files.credentials_path.clone();
-    crate::files::update(&path, |old| {
-        // Parsed again under the lock: another writer may have changed it.
-        let doc = document::parse(old.unwrap_or(""), &path, FileKind::Credentials)
-            .map_err(|e| UsageError::new(e.to_string()))?;
-        let current = Profiles::from_documents(None, Some(&doc));
-        if holds_long_term_keys(&current, &section) {
-            return Err(UsageError::new(format!(
-                "profile `{section}` now holds long-term keys, which mfa write never overwrites"
-            ))
-            .into());
-        }
-        let edited = edit::set_properties(&doc, &section, &properties).map_err(|e| anyhow!("{e}"))?;
-        Ok(Some(edited.render()))
-    })?;
+    crate::config::set_in_file(
+        &path,
+        FileKind::Credentials,
+        &section,
+        &properties,
+        |current| {
+            // Read again under the lock: another writer may have changed it.
+            if holds_long_term_keys(current, &section) {
+                return Err(UsageError::new(format!(
+                    "profile `{section}` now holds long-term keys, which mfa write never overwrites"
+                ))
+                .into());
+            }
+            Ok(())
+        },
+    )?;
     eprintln!(
         "mfa: wrote profile `{section}` in {}{}; use it with --profile {section} (or AWS_PROFILE={section})",
         crate::paths::display(&path),
-        expires.map(|e| format!(", valid until {e}")).unwrap_or_default()
+        expires
+            .map(|e| format!(", valid until {e}"))
+            .unwrap_or_default()
     );
     Ok(())
 }

@@ -154,8 +154,7 @@ pub fn set_properties(
                 let last_definition = sections
                     .iter()
                     .flat_map(|&(start, end)| (start + 1..end).map(move |i| (i, end)))
-                    .filter(|&(i, _)| is_property(&doc.lines[i], &lower))
-                    .last();
+                    .rfind(|&(i, _)| is_property(&doc.lines[i], &lower));
                 match last_definition {
                     Some((i, end)) => {
                         replaced.push((i, replacement(&doc.lines[i].text, &lower, value)));
@@ -699,6 +698,18 @@ mod tests {
         assert_eq!(
             creds("[a]\nx = 2\n[b]\ny = 1", "a", &[("x", "1")]),
             "[a]\nx = 1\n[b]\ny = 1"
+        );
+    }
+
+    #[test]
+    fn last_line_ending_in_a_lone_carriage_return_becomes_a_crlf_line() {
+        // The reader keeps a lone CR in the value (`1\r`); the LF that must
+        // follow it before a new section makes it a CRLF ending, so the
+        // value reads `1` afterwards. The only case where an edit changes
+        // how a line outside the profile reads.
+        assert_eq!(
+            creds("[b]\ny = 1\r", "a", &[("x", "1")]),
+            "[b]\ny = 1\r\n\n[a]\nx = 1\n"
         );
     }
 

@@ -73,3 +73,31 @@ fn read_document(path: &std::path::Path, kind: FileKind) -> Result<Option<Docume
         .map(Some)
         .map_err(|e| UsageError::new(e.to_string()))
 }
+
+/// Sets `properties` in `profile`'s section of the file at `path`, under
+/// the file's lock and atomically (see `crate::files`), after `guard` has
+/// seen the file's profiles as they are under the lock.
+pub fn set_in_file(
+    path: &std::path::Path,
+    kind: FileKind,
+    profile: &str,
+    properties: &[(&str, &str)],
+    guard: impl FnOnce(&Profiles) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    crate::files::update(path, |old| {
+        let doc = document::parse(old.unwrap_or(""), path, kind)
+            .map_err(|e| UsageError::new(e.to_string()))?;
+        let current = match kind {
+            FileKind::Config => Profiles::from_documents(Some(&doc), None),
+            FileKind::Credentials => Profiles::from_documents(None, Some(&doc)),
+        };
+        guard(&current)?;
+        let edited = edit::set_properties(&doc, profile, properties).map_err(|e| match e {
+            // Our own edit did not read back: a failure, not the user's input.
+            edit::EditError::NotReadBack { .. } => anyhow::anyhow!("{e}"),
+            _ => UsageError::new(e.to_string()).into(),
+        })?;
+        Ok(Some(edited.render()))
+    })?;
+    Ok(())
+}
