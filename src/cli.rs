@@ -287,7 +287,10 @@ pub struct DeviceListArgs {
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
     /// mfa-boundary, role-trust, self-manage-mfa or deny-without-mfa
-    #[arg(required_unless_present = "list")]
+    #[arg(
+        required_unless_present = "list",
+        value_parser = ["mfa-boundary", "role-trust", "self-manage-mfa", "deny-without-mfa"]
+    )]
     pub name: Option<String>,
     /// The account (default: the caller's, from sts:GetCallerIdentity)
     #[arg(long, value_name = "ID")]
