@@ -73,11 +73,12 @@ impl Sdk {
             ))
             .build_https();
         // Bounded: an unreachable STS fails in seconds, not minutes.
+        let total = call_timeout();
         let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(15))
-            .operation_attempt_timeout(Duration::from_secs(20))
-            .operation_timeout(Duration::from_secs(45))
+            .connect_timeout(Duration::from_secs(5).min(total))
+            .read_timeout(total)
+            .operation_attempt_timeout(total)
+            .operation_timeout(total)
             .build();
         let config = runtime.block_on(
             aws_config::defaults(BehaviorVersion::latest())
@@ -91,6 +92,20 @@ impl Sdk {
         );
         Ok(self.state.get_or_init(|| (runtime, config)))
     }
+}
+
+/// Default for `MFA_TIMEOUT`: how long one AWS call may take in all,
+/// retries included.
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+
+/// `MFA_TIMEOUT` seconds (read here, at the edge that makes the calls).
+fn call_timeout() -> Duration {
+    let seconds = std::env::var("MFA_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    Duration::from_secs(seconds)
 }
 
 /// Credentials for one SDK client.

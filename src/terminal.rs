@@ -69,3 +69,59 @@ pub fn say(message: &str) {
         Err(_) => eprint!("mfa: {message}"),
     }
 }
+
+/// The terminal's settings before echo was turned off, for the signal
+/// handler to put back.
+static SAVED: std::sync::OnceLock<(std::os::fd::RawFd, libc::termios)> = std::sync::OnceLock::new();
+
+/// Puts the saved settings back, then dies of the signal as it would have.
+extern "C" fn restore_and_die(signal: libc::c_int) {
+    if let Some((fd, settings)) = SAVED.get() {
+        // SAFETY: tcsetattr, signal and raise are async-signal-safe.
+        unsafe {
+            libc::tcsetattr(*fd, libc::TCSANOW, settings);
+        }
+    }
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+const DEADLY: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Reads a secret without echo. Ctrl-C, SIGTERM or a hang-up while it
+/// waits still leave the terminal as it was: written by hand because
+/// rpassword-style readers restore echo only when they return.
+pub fn read_secret(tty: &File, prompt: &str) -> Result<String> {
+    use std::os::fd::AsRawFd;
+    let fd = tty.as_raw_fd();
+    // SAFETY: a zeroed termios is a valid value to be filled by tcgetattr.
+    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+        bail!("cannot read the terminal's settings");
+    }
+    let _ = SAVED.set((fd, saved));
+    let mut quiet = saved;
+    quiet.c_lflag &= !libc::ECHO;
+    quiet.c_lflag |= libc::ECHONL;
+    // SAFETY: installing a handler that only calls async-signal-safe code.
+    let handler = restore_and_die as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    let previous: Vec<libc::sighandler_t> = DEADLY
+        .iter()
+        .map(|s| unsafe { libc::signal(*s, handler) })
+        .collect();
+    let answer = (|| {
+        if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet) } != 0 {
+            bail!("cannot turn off echo on the terminal");
+        }
+        ask_line(tty, prompt)
+    })();
+    unsafe {
+        libc::tcsetattr(fd, libc::TCSANOW, &saved);
+        for (signal, old) in DEADLY.iter().zip(previous) {
+            libc::signal(*signal, old);
+        }
+    }
+    answer?.ok_or_else(|| anyhow::anyhow!("no secret given"))
+}

@@ -68,8 +68,7 @@ fn keys_from_env(env: &Env) -> Result<Credentials> {
 
 fn keys_from_terminal(tty: &File) -> Result<Credentials> {
     let id = crate::terminal::ask_line(tty, "Access key id: ")?.unwrap_or_default();
-    // Without echo, from the terminal itself.
-    let secret = rpassword::prompt_password("Secret access key (not shown): ")?;
+    let secret = crate::terminal::read_secret(tty, "Secret access key (not shown): ")?;
     if id.is_empty() || secret.trim().is_empty() {
         bail!("no keys given");
     }
