@@ -60,6 +60,14 @@ pub enum Command {
     Device(DeviceCommand),
     /// Print the IAM policies that make MFA mandatory
     Policy(PolicyArgs),
+    /// Store a profile's long-term keys in the key store
+    Add(AddArgs),
+    /// Delete a profile's keys from the key store
+    Remove(KeyProfileArgs),
+    /// Move a profile's keys from the credentials file into the key store
+    Migrate(KeyProfileArgs),
+    /// Replace a profile's access key with a new one, then delete the old one
+    Rotate(KeyProfileArgs),
     /// Set a session in this shell (needs the hook: see `mfa init`)
     Use(UseArgs),
     /// Remove the session from this shell (needs the hook: see `mfa init`)
@@ -304,6 +312,21 @@ pub struct PolicyArgs {
     /// Say what each policy is for
     #[arg(long)]
     pub list: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: String,
+    /// Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+    #[arg(long)]
+    pub from_env: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyProfileArgs {
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: String,
 }
 
 /// What the hook's `mfa use` takes: `mfa env`'s profile and session flags.

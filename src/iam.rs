@@ -39,7 +39,18 @@ fn enabled_at<S: serde::Serializer>(value: &Option<i64>, s: S) -> Result<S::Ok, 
     }
 }
 
+/// A new access key: the secret is shown to no one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewKey {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
 pub trait Iam {
+    /// A new access key for the caller.
+    fn create_access_key(&self, base: &Credentials) -> Result<NewKey, AwsError>;
+    /// Deletes one of the caller's access keys.
+    fn delete_access_key(&self, base: &Credentials, access_key_id: &str) -> Result<(), AwsError>;
     fn create_virtual_mfa_device(
         &self,
         base: &Credentials,
@@ -83,6 +94,33 @@ impl SdkIam {
 }
 
 impl Iam for SdkIam {
+    fn create_access_key(&self, base: &Credentials) -> Result<NewKey, AwsError> {
+        let (runtime, client) = self.client(base)?;
+        let output = runtime
+            .block_on(client.create_access_key().send())
+            .map_err(classify)?;
+        let key = output
+            .access_key()
+            .ok_or_else(|| AwsError::Other("the answer held no key".into()))?;
+        Ok(NewKey {
+            access_key_id: key.access_key_id().to_string(),
+            secret_access_key: key.secret_access_key().to_string(),
+        })
+    }
+
+    fn delete_access_key(&self, base: &Credentials, access_key_id: &str) -> Result<(), AwsError> {
+        let (runtime, client) = self.client(base)?;
+        runtime
+            .block_on(
+                client
+                    .delete_access_key()
+                    .access_key_id(access_key_id)
+                    .send(),
+            )
+            .map_err(classify)?;
+        Ok(())
+    }
+
     fn create_virtual_mfa_device(
         &self,
         base: &Credentials,

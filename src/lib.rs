@@ -15,6 +15,7 @@ pub mod creds;
 pub mod error;
 pub mod files;
 pub mod iam;
+pub mod keystore;
 pub mod output;
 pub mod paths;
 pub mod prompt;

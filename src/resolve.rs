@@ -23,12 +23,19 @@ pub enum Root {
     },
     /// Keys printed by a `credential_process` command.
     Process { profile: String, command: String },
+    /// Long-term keys in a key store (`mfa add`), fetched only when needed.
+    Stored {
+        profile: String,
+        backend: &'static str,
+    },
 }
 
 impl Root {
     pub fn profile(&self) -> &str {
         match self {
-            Root::Keys { profile, .. } | Root::Process { profile, .. } => profile,
+            Root::Keys { profile, .. }
+            | Root::Process { profile, .. }
+            | Root::Stored { profile, .. } => profile,
         }
     }
 }
@@ -186,11 +193,13 @@ pub fn resolve(
         }
         let first = visited.len() == 1;
         let keys = static_keys(current)?;
+        // Keys in the files first, else the key store's.
+        let stored = current.stored_keys.filter(|_| keys.is_none());
         // In a source profile, static keys win over a role (as botocore and
         // the Rust SDK read it); in the chosen profile, the role wins.
         let role_arn = current
             .scalar("role_arn")?
-            .filter(|_| first || keys.is_none());
+            .filter(|_| first || (keys.is_none() && stored.is_none()));
         if let Some(role_arn) = role_arn {
             roles_top_down.push(role_step(current, role_arn)?);
             let Some(source) = current.scalar("source_profile")? else {
@@ -198,14 +207,20 @@ pub fn resolve(
             };
             if source == current.name {
                 // A role profile may name itself as the source of its keys.
-                match keys {
-                    Some(credentials) => {
+                match (keys, stored) {
+                    (Some(credentials), _) => {
                         break Root::Keys {
                             profile: current.name.clone(),
                             credentials,
                         };
                     }
-                    None => {
+                    (None, Some(backend)) => {
+                        break Root::Stored {
+                            profile: current.name.clone(),
+                            backend,
+                        };
+                    }
+                    (None, None) => {
                         return Err(UsageError::new(format!(
                             "profile `{}` names itself as source_profile but holds no keys",
                             current.name
@@ -235,6 +250,12 @@ pub fn resolve(
             break Root::Keys {
                 profile: current.name.clone(),
                 credentials,
+            };
+        }
+        if let Some(backend) = stored {
+            break Root::Stored {
+                profile: current.name.clone(),
+                backend,
             };
         }
         if let Some(command) = current.scalar("credential_process")? {
@@ -310,7 +331,7 @@ fn no_credentials(profile: &Profile, visited: &[&str]) -> UsageError {
     let hint = if sso {
         "it is an SSO profile; SSO sign-in does its own MFA (`aws sso login`)"
     } else {
-        "add aws_access_key_id and aws_secret_access_key to the credentials file, or role_arn with source_profile, or credential_process"
+        "add its keys with `mfa add PROFILE` (or aws_access_key_id and aws_secret_access_key in the credentials file), or role_arn with source_profile, or credential_process"
     };
     UsageError::new(format!(
         "profile `{}`{via} has no credentials: {hint}",
@@ -331,7 +352,7 @@ pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
         };
         return if mfa { "mfa-role" } else { "role" };
     }
-    if has("aws_access_key_id") {
+    if has("aws_access_key_id") || profile.stored_keys.is_some() {
         if has("aws_session_token") || has("aws_security_token") {
             return "session";
         }

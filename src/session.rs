@@ -26,6 +26,9 @@ pub struct Engine<'a> {
     /// Replace the final credential even when the cached one is fresh.
     pub refresh: bool,
     pub local_user: Option<String>,
+    /// Fetches the root's keys (runs a `credential_process`, opens a key
+    /// store): called only on a cache miss.
+    pub fetch_root: &'a dyn Fn(&Root) -> Result<Credentials>,
 }
 
 /// The identity of the chain's root, for cache keys: the access key id, or
@@ -34,6 +37,8 @@ fn root_identity(root: &Root) -> String {
     match root {
         Root::Keys { credentials, .. } => format!("keys:{}", credentials.access_key_id),
         Root::Process { command, .. } => format!("process:{command}"),
+        // By profile: a cache hit must not open the store to learn the key id.
+        Root::Stored { profile, .. } => format!("stored:{profile}"),
     }
 }
 
@@ -120,10 +125,7 @@ impl Engine<'_> {
         if !force && let Some(credentials) = self.fresh(&key) {
             return Ok((credentials, false));
         }
-        let root = match &chain.root {
-            Root::Keys { credentials, .. } => credentials.clone(),
-            Root::Process { profile, command } => run_credential_process(profile, command)?,
-        };
+        let root = (self.fetch_root)(&chain.root)?;
         if !root.is_long_term() {
             return Ok((root, needs_code));
         }
@@ -435,6 +437,10 @@ mod tests {
             min_ttl: 300,
             refresh: false,
             local_user: None,
+            fetch_root: &|root| match root {
+                Root::Keys { credentials, .. } => Ok(credentials.clone()),
+                _ => anyhow::bail!("only keys here"),
+            },
         }
         .credentials(&chain(name))
     }

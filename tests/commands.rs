@@ -66,7 +66,8 @@ fn list_json_has_every_profile_in_file_order_with_kinds() {
         list[1],
         json!({
             "name": "admin", "kind": "mfa-role", "mfa_serial": SERIAL, "role_arn": ADMIN_ROLE,
-            "source_profile": "alice", "region": null, "session_expires_at": null
+            "source_profile": "alice", "region": null, "session_expires_at": null,
+            "keys": null, "key_store": null
         })
     );
 
@@ -111,7 +112,7 @@ fn show_masks_secrets_and_keeps_file_order() {
     let shown = json_of(&sandbox.run(&["show", "temp", "--json"]));
     assert_eq!(
         shown,
-        json!({"name": "temp", "kind": "session", "properties": {
+        json!({"name": "temp", "kind": "session", "keys": "file", "key_store": null, "properties": {
             "aws_access_key_id": "ASIATEMP",
             "aws_secret_access_key": "********",
             "aws_session_token": "********"

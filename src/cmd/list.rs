@@ -21,8 +21,25 @@ pub struct Row {
     /// When the cached session this profile would use expires (absent
     /// when there is none, or it has expired).
     pub session_expires_at: Option<String>,
+    /// Where the profile's own long-term keys live: `file` (the AWS files)
+    /// or `keychain` (a key store: `key_store` names which).
+    pub keys: Option<&'static str>,
+    pub key_store: Option<&'static str>,
     #[serde(skip)]
     pub seconds_left: Option<i64>,
+}
+
+/// Where a profile's own keys live: the files first, else a key store.
+pub fn keys_location(
+    profile: &crate::config::Profile,
+) -> (Option<&'static str>, Option<&'static str>) {
+    if profile.get_single("aws_access_key_id").is_some() {
+        (Some("file"), None)
+    } else if let Some(store) = profile.stored_keys {
+        (Some("keychain"), Some(store))
+    } else {
+        (None, None)
+    }
 }
 
 pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
@@ -38,6 +55,7 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
                 .and_then(|entry| entry.credentials.expiration)
                 .filter(|e| *e > now);
             let own = |key: &str| profile.get_single(key).map(str::to_string);
+            let (keys, key_store) = keys_location(profile);
             Row {
                 name: profile.name.clone(),
                 kind: resolve::kind(profiles, profile),
@@ -49,6 +67,8 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
                 source_profile: own("source_profile"),
                 region: own("region"),
                 session_expires_at: expiration.map(rfc3339),
+                keys,
+                key_store,
                 seconds_left: expiration.map(|e| e.saturating_sub(now)),
             }
         })
@@ -71,12 +91,15 @@ pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
                 r.mfa_serial.clone().unwrap_or_else(dash),
                 r.role_arn.clone().unwrap_or_else(dash),
                 r.region.clone().unwrap_or_else(dash),
+                r.key_store.or(r.keys).unwrap_or("-").to_string(),
                 r.seconds_left.map(human_duration).unwrap_or_else(dash),
             ]
         })
         .collect();
     crate::output::print(&crate::output::table(
-        &["PROFILE", "KIND", "MFA", "ROLE", "REGION", "SESSION"],
+        &[
+            "PROFILE", "KIND", "MFA", "ROLE", "REGION", "KEYS", "SESSION",
+        ],
         &cells,
     ))
 }

@@ -10,7 +10,8 @@ pub mod env;
 mod exec;
 mod hook_only;
 pub mod init;
-mod list;
+mod keys;
+pub mod list;
 pub mod policy;
 mod prompt;
 mod roles;
@@ -27,7 +28,7 @@ use crate::cli::{Command, SessionArgs};
 use crate::code::Codes;
 use crate::context::{Env, SystemClock};
 use crate::creds::Credentials;
-use crate::resolve::{self, Overrides};
+use crate::resolve::{self, Overrides, Root};
 use crate::session::Engine;
 use crate::sts::{SdkSts, sts_region};
 
@@ -50,6 +51,10 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Write(args) => write::run(args, env),
         Command::Device(command) => device::run(command, env),
         Command::Setup(args) => setup::run(args, env),
+        Command::Add(args) => keys::add(args, env),
+        Command::Remove(args) => keys::remove(args, env),
+        Command::Migrate(args) => keys::migrate(args, env),
+        Command::Rotate(args) => keys::rotate(args, env),
         Command::Use(_) => hook_only::run("use"),
         Command::Off => hook_only::run("off"),
     }
@@ -68,17 +73,34 @@ pub fn root_keys(profile: Option<&str>, env: &Env) -> Result<RootKeys> {
     let name = resolve::select_profile(profile, env);
     crate::session::check_process_loop(env, &name)?;
     let chain = resolve::resolve(&profiles, &name, &Overrides::default())?;
-    let credentials = match &chain.root {
-        crate::resolve::Root::Keys { credentials, .. } => credentials.clone(),
-        crate::resolve::Root::Process { profile, command } => {
-            crate::session::run_credential_process(profile, command)?
-        }
-    };
+    let credentials = fetch_root(env, &chain.root)?;
     Ok(RootKeys {
         profile: name,
         credentials,
         region: chain.region,
     })
+}
+
+/// The credentials a chain starts from: keys from the files, a
+/// `credential_process`'s output, or keys from a key store.
+pub fn fetch_root(env: &Env, root: &Root) -> Result<Credentials> {
+    match root {
+        Root::Keys { credentials, .. } => Ok(credentials.clone()),
+        Root::Process { profile, command } => {
+            crate::session::check_process_loop(env, profile)?;
+            crate::session::run_credential_process(profile, command)
+        }
+        Root::Stored { profile, .. } => {
+            let store = crate::keystore::open_for(env, profile)?
+                .ok_or_else(|| anyhow::anyhow!("profile `{profile}` has no keys in a key store"))?;
+            store.get(profile)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the {} store has no keys for profile `{profile}` any more: add them again with `mfa add {profile}`",
+                    store.name()
+                )
+            })
+        }
+    }
 }
 
 /// A profile's session, ready to hand out.
@@ -117,6 +139,7 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
         // An explicit duration asks for a new session of that length.
         refresh: args.refresh || args.duration.is_some(),
         local_user: env.get("USER").map(str::to_string),
+        fetch_root: &|root| fetch_root(env, root),
     };
     let credentials = engine.credentials(&chain)?;
     Ok(Session {

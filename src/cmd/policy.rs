@@ -28,7 +28,6 @@ use serde_json::{Value, json};
 use crate::cli::PolicyArgs;
 use crate::context::Env;
 use crate::error::UsageError;
-use crate::resolve::Root;
 use crate::sts::Sts;
 
 /// The policy variable IAM replaces with the name of the calling user.
@@ -346,13 +345,7 @@ fn caller_identity(profile: Option<&str>, env: &Env) -> Result<crate::sts::Ident
     let files = crate::config::load(env)?;
     let chain = crate::resolve::resolve(&files.profiles(), &name, &Default::default())
         .map_err(|e| need_account(e.to_string()))?;
-    let credentials = match &chain.root {
-        Root::Keys { credentials, .. } => credentials.clone(),
-        Root::Process { profile, command } => {
-            crate::session::check_process_loop(env, profile)?;
-            crate::session::run_credential_process(profile, command)?
-        }
-    };
+    let credentials = super::fetch_root(env, &chain.root)?;
     let region = crate::sts::sts_region(env, chain.region.as_deref());
     crate::sts::SdkSts::new(&name, &region)
         .get_caller_identity(&credentials)

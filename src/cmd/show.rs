@@ -37,6 +37,9 @@ pub fn masked(key: &str, value: &str) -> String {
 struct Shown {
     name: String,
     kind: &'static str,
+    /// Where the profile's own long-term keys live (see `mfa list`).
+    keys: Option<&'static str>,
+    key_store: Option<&'static str>,
     /// Written as a JSON object in file order (serde_json's map would sort it).
     #[serde(serialize_with = "ordered_object")]
     properties: Vec<(String, String)>,
@@ -58,9 +61,12 @@ fn shown(profiles: &Profiles, name: &str) -> Result<Shown> {
     let profile = profiles
         .get(name)
         .ok_or_else(|| resolve::unknown_profile(profiles, name))?;
+    let (keys, key_store) = super::list::keys_location(profile);
     Ok(Shown {
         name: profile.name.clone(),
         kind: resolve::kind(profiles, profile),
+        keys,
+        key_store,
         properties: profile
             .properties
             .iter()
@@ -77,6 +83,9 @@ pub fn run(args: ShowArgs, env: &Env) -> Result<()> {
         return crate::output::print_json(&shown);
     }
     let mut text = format!("{} ({})\n", shown.name, shown.kind);
+    if let Some(store) = shown.key_store {
+        text.push_str(&format!("  keys in the {store} store\n"));
+    }
     for (key, value) in &shown.properties {
         // Sub-properties and continuations: one indented line each.
         let value = value.replace('\n', "\n    ");

@@ -18,12 +18,36 @@ pub struct Files {
     pub credentials_path: PathBuf,
     pub config: Option<Document>,
     pub credentials: Option<Document>,
+    /// Profiles whose keys are in a key store, and which store.
+    pub stored: Vec<(String, &'static str)>,
 }
 
 impl Files {
     pub fn profiles(&self) -> Profiles {
         Profiles::from_documents(self.config.as_ref(), self.credentials.as_ref())
+            .with_stored(&self.stored)
     }
+}
+
+/// The key store markers (see `crate::keystore`): one directory listing.
+fn stored_profiles(env: &Env) -> Vec<(String, &'static str)> {
+    let Ok(entries) = std::fs::read_dir(crate::keystore::keys_dir(env)) else {
+        return Vec::new();
+    };
+    let mut stored: Vec<(String, &'static str)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let (stem, backend) = name.rsplit_once('.')?;
+            let backend = ["file", "secret-service", "keychain", "wincred"]
+                .into_iter()
+                .find(|b| *b == backend)?;
+            let profile = stem.replace("%2F", "/").replace("%25", "%");
+            document::is_valid_name(&profile).then_some((profile, backend))
+        })
+        .collect();
+    stored.sort();
+    stored
 }
 
 pub fn config_path(env: &Env) -> PathBuf {
@@ -48,6 +72,7 @@ pub fn load(env: &Env) -> Result<Files, UsageError> {
         credentials_path,
         config,
         credentials,
+        stored: stored_profiles(env),
     })
 }
 

@@ -26,6 +26,9 @@ pub struct Profile {
     pub name: String,
     /// In the order the keys first appear, config file before credentials file.
     pub properties: Vec<Property>,
+    /// The key store that holds this profile's long-term keys (`mfa add`),
+    /// known from its marker without opening the store.
+    pub stored_keys: Option<&'static str>,
 }
 
 impl Profile {
@@ -163,6 +166,7 @@ impl Profiles {
                 self.list.push(Profile {
                     name: name.to_string(),
                     properties: Vec::new(),
+                    stored_keys: None,
                 });
                 self.list.len() - 1
             }
@@ -171,6 +175,16 @@ impl Profiles {
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
         self.list.iter().find(|p| p.name == name)
+    }
+
+    /// Notes which profiles have keys in a key store; a profile known only
+    /// there (added with `mfa add`) joins the list.
+    pub fn with_stored(mut self, stored: &[(String, &'static str)]) -> Profiles {
+        for (name, backend) in stored {
+            let i = self.index_of_or_insert(name);
+            self.list[i].stored_keys = Some(backend);
+        }
+        self
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
