@@ -164,35 +164,6 @@ fn migrate_moves_the_keys_out_of_a_commented_file_losslessly() {
     assert_fails(&out, 2, "mfa migrate other");
 }
 
-fn iam_user(sandbox: &Sandbox, user: &str) -> (String, String) {
-    let admin = |args: &[&str]| {
-        let out = sandbox
-            .command("aws")
-            .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
-            .args(args)
-            .args(["--region", "us-east-1", "--output", "json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        out
-    };
-    admin(&["iam", "create-user", "--user-name", user]);
-    let key: Value =
-        serde_json::from_slice(&admin(&["iam", "create-access-key", "--user-name", user]).stdout)
-            .unwrap();
-    (
-        key["AccessKey"]["AccessKeyId"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        key["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
-}
-
 fn active_keys(sandbox: &Sandbox, user: &str) -> Vec<String> {
     let out = sandbox
         .command("aws")
@@ -223,7 +194,7 @@ fn active_keys(sandbox: &Sandbox, user: &str) -> Vec<String> {
 fn rotate_stores_a_new_key_and_deletes_the_old_one() {
     let aws = FakeAws::start();
     let sandbox = Sandbox::new(&aws);
-    let (id, secret) = iam_user(&sandbox, "erin");
+    let (id, secret) = create_iam_user(&sandbox, "erin");
     sandbox.config("[profile erin]\nregion = eu-west-1\n");
     let out = sandbox
         .mfa()
@@ -280,7 +251,7 @@ fn rotate_stores_a_new_key_and_deletes_the_old_one() {
 fn rotate_works_for_keys_in_the_credentials_file_too() {
     let aws = FakeAws::start();
     let sandbox = Sandbox::new(&aws);
-    let (id, secret) = iam_user(&sandbox, "frank");
+    let (id, secret) = create_iam_user(&sandbox, "frank");
     let before = format!(
         "# frank\n[frank]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\nregion = eu-west-1\n"
     );

@@ -329,52 +329,6 @@ fn setup_from_flags_writes_a_profile_and_keys_losslessly() {
     assert!(env.status.success(), "{}", stderr(&env));
 }
 
-fn create_iam_user(sandbox: &Sandbox, user: &str) -> (String, String) {
-    let out = sandbox
-        .command("aws")
-        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
-        .args([
-            "iam",
-            "create-user",
-            "--user-name",
-            user,
-            "--region",
-            "us-east-1",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = sandbox
-        .command("aws")
-        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
-        .args([
-            "iam",
-            "create-access-key",
-            "--user-name",
-            user,
-            "--region",
-            "us-east-1",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let key: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        key["AccessKey"]["AccessKeyId"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        key["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
-}
-
 fn totp(seed: &str, step_offset: i64) -> String {
     let secret = totp_rs::Secret::Encoded(seed.to_string())
         .to_bytes()

@@ -252,3 +252,51 @@ pub fn run_shell(shell: &str, script: &str) -> Output {
         .output()
         .unwrap_or_else(|e| panic!("run {shell}: {e}"))
 }
+
+/// An IAM user with an access key, made in the local IAM (through the AWS
+/// CLI, signed by any admin key: moto checks no permissions).
+pub fn create_iam_user(sandbox: &Sandbox, user: &str) -> (String, String) {
+    let out = sandbox
+        .command("aws")
+        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
+        .args([
+            "iam",
+            "create-user",
+            "--user-name",
+            user,
+            "--region",
+            "us-east-1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sandbox
+        .command("aws")
+        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
+        .args([
+            "iam",
+            "create-access-key",
+            "--user-name",
+            user,
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        key["AccessKey"]["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        key["AccessKey"]["SecretAccessKey"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}

@@ -1,0 +1,109 @@
+//! What the fuzz targets in `fuzz/` found (run them with `scripts/fuzz`),
+//! as plain tests: each input inline, checked by the same code as the
+//! target (`fuzz/src/checks.rs`, included here by path). The committed
+//! corpora of the `parse` and `quote` targets replay here too, so every
+//! input that once reached new code stays checked on each `cargo test`.
+
+#[allow(dead_code)]
+#[path = "../fuzz/src/checks.rs"]
+mod checks;
+
+use std::path::{Path, PathBuf};
+
+use mfa::config::FileKind;
+
+fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut inputs: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "{} is empty", dir.display());
+    inputs
+}
+
+/// Runs `check` on each input, naming the file of one that fails.
+fn replay(target: &str, check: impl Fn(&[u8]) + std::panic::RefUnwindSafe) {
+    for (path, bytes) in corpus(target) {
+        if std::panic::catch_unwind(|| check(&bytes)).is_err() {
+            panic!("{} fails its target's checks", path.display());
+        }
+    }
+}
+
+#[test]
+fn parse_corpus_holds() {
+    replay("parse", checks::parse_bytes);
+}
+
+#[test]
+fn quote_corpus_holds() {
+    // The target takes its string as `arbitrary` does: the longest valid
+    // UTF-8 prefix of the bytes.
+    replay("quote", |bytes| {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap(),
+        };
+        checks::quote(text);
+    });
+}
+
+// The checks catch what they are meant to: a decoder that accepted
+// anything would make the quote target pass on broken quoting.
+
+#[test]
+fn fish_decoder_follows_fish_single_quotes() {
+    assert_eq!(checks::decode_fish(r"'a\\b\'c'").as_deref(), Ok(r"a\b'c"));
+    assert_eq!(checks::decode_fish(r"'a\b'").as_deref(), Ok(r"a\b"));
+    assert!(checks::decode_fish("'a'b'").is_err());
+    assert!(checks::decode_fish(r"'a\'").is_err());
+    assert!(checks::decode_fish("a").is_err());
+}
+
+#[test]
+fn powershell_decoder_ends_at_any_single_quote() {
+    assert_eq!(checks::decode_powershell("'it''s'").as_deref(), Ok("it's"));
+    assert_eq!(
+        checks::decode_powershell("'\u{2019}\u{2018}x'").as_deref(),
+        Ok("\u{2018}x")
+    );
+    assert!(checks::decode_powershell("'a\u{2019}b'").is_err());
+    assert!(checks::decode_powershell("'a'").is_ok());
+    assert!(checks::decode_powershell("'a").is_err());
+}
+
+#[test]
+fn secret_check_sees_a_quoted_value() {
+    let text = "[a]\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG\n";
+    checks::assert_quotes_no_value(text, "line 2: a bad line", &[]);
+    let quoted = std::panic::catch_unwind(|| {
+        checks::assert_quotes_no_value(text, "line 2: `wJalrXUtn` is bad", &[])
+    });
+    assert!(quoted.is_err());
+    assert_eq!(
+        checks::with_canary("[a\r\nk = v\n").as_deref(),
+        Some(format!("[a\r\nk = {}\n", checks::CANARY).as_str())
+    );
+}
+
+#[test]
+fn edit_checks_hold_on_the_documented_cases() {
+    // The lone CR of an unterminated last line, which an edit turns into a
+    // CRLF ending (the one change to another profile that edit.rs allows).
+    checks::edit("[b]\ny = 1\r", FileKind::Credentials, "a", &[("x", "1")]);
+    checks::edit(
+        "[default]\nx = bare\n\n[profile default]\ny = 2\n",
+        FileKind::Config,
+        "default",
+        &[("x", "1")],
+    );
+    checks::edit("\u{feff}", FileKind::Config, "a", &[("x", "")]);
+}
