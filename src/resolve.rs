@@ -329,9 +329,12 @@ fn no_credentials(profile: &Profile, visited: &[&str]) -> UsageError {
     let sso = profile.get_nonempty("sso_start_url").is_some()
         || profile.get_nonempty("sso_session").is_some();
     let hint = if sso {
-        "it is an SSO profile; SSO sign-in does its own MFA (`aws sso login`)"
+        "it is an SSO profile; SSO sign-in does its own MFA (`aws sso login`)".to_string()
     } else {
-        "add its keys with `mfa add PROFILE` (or aws_access_key_id and aws_secret_access_key in the credentials file), or role_arn with source_profile, or credential_process"
+        format!(
+            "add its keys with `mfa add {}` (or aws_access_key_id and aws_secret_access_key in the credentials file), or role_arn with source_profile, or credential_process",
+            profile.name
+        )
     };
     UsageError::new(format!(
         "profile `{}`{via} has no credentials: {hint}",
