@@ -94,6 +94,44 @@ fn secret_check_sees_a_quoted_value() {
     );
 }
 
+// The inputs the targets stopped on. Both were mistakes of the checks, not
+// of mfa; they stay as tests so the checks keep getting them right.
+
+#[test]
+fn edit_leaves_a_lone_cr_alone_when_it_writes_nothing_after_it() {
+    // `edit` found (simplified): the check took a lone CR at the end of
+    // the file as always becoming a CRLF, but an edit that writes nothing
+    // after that line keeps it, and `y` keeps reading `2\r`.
+    checks::edit(
+        "[a]\nx = 1\ny = 2\r",
+        FileKind::Credentials,
+        "a",
+        &[("x", "3")],
+    );
+    checks::edit(
+        "[b]\n[a]\nx = 1\n[b]\ny = 2\r",
+        FileKind::Credentials,
+        "a",
+        &[("z", "3")],
+    );
+}
+
+#[test]
+fn edit_errors_may_name_a_key_that_looks_like_a_value() {
+    // `edit` found: an InvalidKey message names the key, and a value of
+    // another property shared a run with it; the key is no secret.
+    checks::edit(
+        "",
+        FileKind::Config,
+        "a",
+        &[
+            ("CCCCCCCCCC", ""),
+            ("CCCCCCCCCPPPPPPPPPPPPPPPPCCCCCCCCCCCBC&C", ""),
+            ("region", "CCCCCCCPPPPPPPPPPX"),
+        ],
+    );
+}
+
 #[test]
 fn edit_checks_hold_on_the_documented_cases() {
     // The lone CR of an unterminated last line, which an edit turns into a

@@ -1,0 +1,3 @@
+//! Shared by the fuzz targets: the properties they check.
+
+pub mod checks;
