@@ -364,10 +364,15 @@ fn inner_terminal() {
 /// this test binary again for `inner_secret_service`.
 #[test]
 fn secret_service_for_real() {
-    for tool in ["dbus-run-session", "gnome-keyring-daemon", "secret-tool"] {
+    for tool in [
+        "dbus-run-session",
+        "dbus-send",
+        "gnome-keyring-daemon",
+        "secret-tool",
+    ] {
         assert!(
             which(tool),
-            "{tool} is missing: install the Debian packages dbus-daemon, gnome-keyring and libsecret-tools"
+            "{tool} is missing: install the Debian packages dbus-daemon, dbus-bin, gnome-keyring and libsecret-tools"
         );
     }
     let home = tempfile::tempdir().unwrap();

@@ -97,6 +97,9 @@ impl Profile {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Profiles {
     pub list: Vec<Profile>,
+    /// Position of each name in `list`: lookups stay cheap with thousands
+    /// of profiles (a linear search made merging quadratic).
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Profiles {
@@ -160,9 +163,10 @@ impl Profiles {
     }
 
     fn index_of_or_insert(&mut self, name: &str) -> usize {
-        match self.list.iter().position(|p| p.name == name) {
-            Some(i) => i,
+        match self.index.get(name) {
+            Some(i) => *i,
             None => {
+                self.index.insert(name.to_string(), self.list.len());
                 self.list.push(Profile {
                     name: name.to_string(),
                     properties: Vec::new(),
@@ -174,7 +178,7 @@ impl Profiles {
     }
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
-        self.list.iter().find(|p| p.name == name)
+        self.index.get(name).map(|i| &self.list[*i])
     }
 
     /// Notes which profiles have keys in a key store; a profile known only
