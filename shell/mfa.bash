@@ -15,6 +15,9 @@
 
 __mfa_bin=__MFA_BIN__
 __mfa_show_prompt=__MFA_SHOW_PROMPT__
+# Later than any session ends: the time a prompt with none never changes.
+__mfa_never=$((1 << 62))
+__mfa_key='' __mfa_next=0
 
 mfa() {
   case "${1-}" in
@@ -60,7 +63,7 @@ __mfa_renew() {
   # renewal must not ask again at every prompt.
   __mfa_renew_blocked=1
   local script min_ttl=300
-  [[ "${MFA_MIN_TTL-}" =~ ^[0-9]+$ ]] && min_ttl=$MFA_MIN_TTL
+  [[ -n "${MFA_MIN_TTL-}" && "$MFA_MIN_TTL" != *[!0-9]* ]] && min_ttl=$((10#$MFA_MIN_TTL))
   # A cached session inside the window would come back unchanged.
   ((min_ttl < $1 + 60)) && min_ttl=$(($1 + 60))
   script=$(MFA_MIN_TTL=$min_ttl command "$__mfa_bin" env "$MFA_PROFILE" --shell bash "${__mfa_renew_flags[@]}") || return 1
@@ -108,25 +111,36 @@ __mfa_render() {
 __mfa_update() {
   MFA_PROMPT=
   __mfa_ps1=
-  # Only digits reach arithmetic: bash would evaluate anything else as code.
-  [[ -n "${MFA_PROFILE-}" && "${MFA_EXPIRES_AT-}" =~ ^[0-9]+$ ]] || return 0
-  local renew=0 left
+  __mfa_next=$__mfa_never
+  # Only digits reach arithmetic (bash would evaluate anything else as
+  # code), read in base 10 (a leading 0 would mean octal). Globs, not
+  # =~: bash compiles a regular expression anew at every use.
+  [[ -n "${MFA_PROFILE-}" && -n "${MFA_EXPIRES_AT-}" && "$MFA_EXPIRES_AT" != *[!0-9]* ]] || return 0
+  local renew=0 left step
   __mfa_warn=600
-  [[ "${MFA_RENEW_SECONDS-}" =~ ^[0-9]+$ ]] && renew=$MFA_RENEW_SECONDS
-  [[ "${MFA_WARN_SECONDS-}" =~ ^[0-9]+$ ]] && __mfa_warn=$MFA_WARN_SECONDS
+  [[ -n "${MFA_RENEW_SECONDS-}" && "$MFA_RENEW_SECONDS" != *[!0-9]* ]] && renew=$((10#$MFA_RENEW_SECONDS))
+  [[ -n "${MFA_WARN_SECONDS-}" && "$MFA_WARN_SECONDS" != *[!0-9]* ]] && __mfa_warn=$((10#$MFA_WARN_SECONDS))
   __mfa_now
-  left=$((MFA_EXPIRES_AT - __mfa_clock))
+  left=$((10#$MFA_EXPIRES_AT - __mfa_clock))
   if ((left <= renew)) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
     # Shown as expired first: Ctrl-C at the code question ends the hook here.
     __mfa_render 0
-    if __mfa_renew "$renew" && [[ "${MFA_EXPIRES_AT-}" =~ ^[0-9]+$ ]]; then
+    if __mfa_renew "$renew" && [[ -n "${MFA_EXPIRES_AT-}" && "$MFA_EXPIRES_AT" != *[!0-9]* ]]; then
       __mfa_now
-      left=$((MFA_EXPIRES_AT - __mfa_clock))
+      left=$((10#$MFA_EXPIRES_AT - __mfa_clock))
       # Sessions no longer than the window: renewing again would not help.
       ((left <= renew)) && __mfa_renew_blocked=1
     fi
   fi
   __mfa_render "$left"
+  # The next second at which the prompt differs: the shown minute (or
+  # second) ticks over, the warning starts, renewal is due, or the end.
+  if ((left > 0)); then
+    step=$((left >= 60 ? left % 60 + 1 : 1))
+    ((left > __mfa_warn && left - __mfa_warn < step)) && step=$((left - __mfa_warn))
+    ((left > renew && left - renew < step)) && step=$((left - renew))
+    __mfa_next=$((__mfa_clock + step))
+  fi
 }
 
 # Puts the segment at the start of PS1, again if a theme rewrote PS1.
@@ -139,9 +153,19 @@ __mfa_ensure_ps1() {
 }
 
 __mfa_hook() {
-  local status=$?
-  __mfa_update
-  __mfa_ensure_ps1
+  local status=$? now=${EPOCHSECONDS-}
+  [[ -n "$now" ]] || printf -v now '%(%s)T' -1
+  # Most prompts end at this test, so it is inline (a function call costs
+  # as much as the rest): when nothing the prompt depends on changed and
+  # the clock is before its next visible change, the prompt stands.
+  local inputs="${MFA_PROFILE-}|${MFA_EXPIRES_AT-}|${MFA_RENEW_SECONDS-}|${MFA_WARN_SECONDS-}|${MFA_AUTO_RENEW-}|${__mfa_renew_blocked-}|${NO_COLOR-}|${TERM-}"
+  if [[ "$inputs" != "$__mfa_key" ]] || ((now >= __mfa_next)); then
+    # A renewal changes the inputs: the next prompt computes again.
+    __mfa_update
+    __mfa_key=$inputs
+  fi
+  # shellcheck disable=SC2016 # the literal text, as in __mfa_ensure_ps1
+  [[ "$__mfa_show_prompt" == 1 && "${PS1-}" != *'${__mfa_ps1}'* ]] && __mfa_ensure_ps1
   return "$status"
 }
 

@@ -16,6 +16,9 @@
 typeset -g __mfa_bin=__MFA_BIN__
 typeset -g __mfa_show_prompt=__MFA_SHOW_PROMPT__
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
+# Later than any session ends: the time a prompt with none never changes.
+typeset -g __mfa_never=$(( 1 << 62 ))
+typeset -g __mfa_key= __mfa_next=0
 
 mfa() {
   case "${1-}" in
@@ -100,23 +103,33 @@ __mfa_render() {
 __mfa_update() {
   typeset -g MFA_PROMPT=
   typeset -g __mfa_ps1=
+  typeset -g __mfa_next=$__mfa_never
   # Only digits reach arithmetic: zsh would evaluate anything else as code.
   [[ -n "${MFA_PROFILE-}" && "${MFA_EXPIRES_AT-}" == <-> ]] || return 0
-  local renew=0 left
+  local renew=0 left step now=$EPOCHSECONDS
   typeset -g __mfa_warn=600
   [[ "${MFA_RENEW_SECONDS-}" == <-> ]] && renew=$MFA_RENEW_SECONDS
   [[ "${MFA_WARN_SECONDS-}" == <-> ]] && __mfa_warn=$MFA_WARN_SECONDS
-  left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
+  left=$(( MFA_EXPIRES_AT - now ))
   if (( left <= renew )) && [[ "${MFA_AUTO_RENEW-1}" != 0 && -z "${__mfa_renew_blocked-}" ]]; then
     # Shown as expired first: Ctrl-C at the code question ends the hook here.
     __mfa_render 0
     if __mfa_renew $renew && [[ "${MFA_EXPIRES_AT-}" == <-> ]]; then
-      left=$(( MFA_EXPIRES_AT - EPOCHSECONDS ))
+      now=$EPOCHSECONDS
+      left=$(( MFA_EXPIRES_AT - now ))
       # Sessions no longer than the window: renewing again would not help.
       (( left <= renew )) && typeset -g __mfa_renew_blocked=1
     fi
   fi
   __mfa_render $left
+  # The next second at which the prompt differs: the shown minute (or
+  # second) ticks over, the warning starts, renewal is due, or the end.
+  if (( left > 0 )); then
+    step=$(( left >= 60 ? left % 60 + 1 : 1 ))
+    (( left > __mfa_warn && left - __mfa_warn < step )) && step=$(( left - __mfa_warn ))
+    (( left > renew && left - renew < step )) && step=$(( left - renew ))
+    __mfa_next=$(( now + step ))
+  fi
 }
 
 # Puts the segment at the start of PROMPT, again if a theme rewrote it.
@@ -128,8 +141,16 @@ __mfa_ensure_prompt() {
 
 __mfa_hook() {
   local exit_status=$?
-  __mfa_update
-  __mfa_ensure_prompt
+  # Most prompts end at this test, so it is inline (a function call costs
+  # as much as the rest): when nothing the prompt depends on changed and
+  # the clock is before its next visible change, the prompt stands.
+  local inputs="${MFA_PROFILE-}|${MFA_EXPIRES_AT-}|${MFA_RENEW_SECONDS-}|${MFA_WARN_SECONDS-}|${MFA_AUTO_RENEW-}|${__mfa_renew_blocked-}|${NO_COLOR-}|${TERM-}"
+  if [[ "$inputs" != "$__mfa_key" ]] || (( EPOCHSECONDS >= __mfa_next )); then
+    # A renewal changes the inputs: the next prompt computes again.
+    __mfa_update
+    typeset -g __mfa_key=$inputs
+  fi
+  [[ "$__mfa_show_prompt" == 1 && "$PROMPT" != *'${__mfa_ps1}'* ]] && __mfa_ensure_prompt
   return $exit_status
 }
 
