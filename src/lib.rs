@@ -30,6 +30,7 @@ use clap::Parser;
 /// Runs the command line and returns the exit status.
 pub fn main() -> i32 {
     // At TAB time the shell runs `COMPLETE=<shell> mfa -- <words>`: answer and exit.
+    cmd::completions::note_shell();
     clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
         .var(cmd::completions::VAR)
         .complete();

@@ -107,7 +107,13 @@ fn parse_seconds(profile: &Profile, key: &str) -> Result<Option<i64>, UsageError
     }
 }
 
-pub fn check_duration(what: &str, seconds: i64, (min, max): (i64, i64)) -> Result<(), UsageError> {
+/// `what` is formatted only for the error (`format_args!`): resolving
+/// thousands of profiles for `mfa list` checks thousands of durations.
+pub fn check_duration(
+    what: impl std::fmt::Display,
+    seconds: i64,
+    (min, max): (i64, i64),
+) -> Result<(), UsageError> {
     if (min..=max).contains(&seconds) {
         Ok(())
     } else {
@@ -146,7 +152,7 @@ fn static_keys(profile: &Profile) -> Result<Option<Credentials>, UsageError> {
 fn role_step(profile: &Profile, role_arn: &str) -> Result<RoleStep, UsageError> {
     let duration = parse_seconds(profile, "duration_seconds")?.unwrap_or(DEFAULT_ROLE_SECONDS);
     check_duration(
-        &format!("profile `{}`: duration_seconds", profile.name),
+        format_args!("profile `{}`: duration_seconds", profile.name),
         duration,
         ROLE_SECONDS,
     )?;
@@ -185,7 +191,7 @@ pub fn resolve(
             && let Some(seconds) = parse_seconds(current, "mfa_session_duration")?
         {
             check_duration(
-                &format!("profile `{}`: mfa_session_duration", current.name),
+                format_args!("profile `{}`: mfa_session_duration", current.name),
                 seconds,
                 SESSION_SECONDS,
             )?;
@@ -344,14 +350,24 @@ fn no_credentials(profile: &Profile, visited: &[&str]) -> UsageError {
 
 /// The kind of a profile, as `mfa list` shows it (SPEC §3).
 pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
+    // Only a role's kind depends on its chain (an MFA device on the way?).
+    let chain = profile
+        .get_single("role_arn")
+        .and_then(|_| resolve(profiles, &profile.name, &Overrides::default()).ok());
+    kind_with_chain(profile, chain.as_ref())
+}
+
+/// `kind`, for a caller that has resolved the profile already (`None`
+/// when it does not resolve).
+pub fn kind_with_chain(profile: &Profile, chain: Option<&Chain>) -> &'static str {
     let has = |k: &str| profile.get_single(k).is_some();
     if has("sso_start_url") || has("sso_session") {
         return "sso";
     }
     if has("role_arn") {
-        let mfa = match resolve(profiles, &profile.name, &Overrides::default()) {
-            Ok(chain) => chain.mfa_serial.is_some(),
-            Err(_) => has("mfa_serial"),
+        let mfa = match chain {
+            Some(chain) => chain.mfa_serial.is_some(),
+            None => has("mfa_serial"),
         };
         return if mfa { "mfa-role" } else { "role" };
     }

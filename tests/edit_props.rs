@@ -339,7 +339,7 @@ fn merged(doc: &Document) -> Merged {
             let properties = p
                 .properties
                 .iter()
-                .map(|p| (p.key.clone(), p.value.clone()))
+                .map(|p| (p.key.to_string(), p.value.clone()))
                 .collect();
             (p.name.clone(), properties)
         })

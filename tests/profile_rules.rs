@@ -53,6 +53,12 @@ fn document(text: &str, kind: FileKind) -> Document {
 fn parse_error(text: &str, kind: FileKind) -> ParseError {
     let error = parse(text, path_of(kind), kind).expect_err(&format!("{text:?} should not parse"));
     assert_eq!(error.path, path_of(kind));
+    let file = Some((text, path_of(kind)));
+    let direct = match kind {
+        FileKind::Config => Profiles::from_texts(file, None),
+        FileKind::Credentials => Profiles::from_texts(None, file),
+    };
+    assert_eq!(direct.err().as_ref(), Some(&error), "from_texts, {text:?}");
     error
 }
 
@@ -72,10 +78,17 @@ fn error(line: usize, message: &str) -> (usize, String) {
     (line, message.to_string())
 }
 
+/// The merged profiles, by both roads: documents (what editing uses) and
+/// the texts read directly (what every run uses); they must agree.
 fn load(config: Option<&str>, credentials: Option<&str>) -> Profiles {
+    let path = std::path::Path::new("/p");
+    let direct = Profiles::from_texts(config.map(|t| (t, path)), credentials.map(|t| (t, path)))
+        .expect("the texts parse");
     let config = config.map(|t| document(t, FileKind::Config));
     let credentials = credentials.map(|t| document(t, FileKind::Credentials));
-    Profiles::from_documents(config.as_ref(), credentials.as_ref())
+    let merged = Profiles::from_documents(config.as_ref(), credentials.as_ref());
+    assert_eq!(direct, merged, "from_texts and from_documents disagree");
+    merged
 }
 
 fn config(text: &str) -> Profiles {
@@ -101,7 +114,7 @@ fn summary(profiles: &Profiles) -> Summary<'_> {
             let properties = p
                 .properties
                 .iter()
-                .map(|q| (q.key.as_str(), q.value.as_str()))
+                .map(|q| (q.key.as_ref(), q.value.as_str()))
                 .collect();
             (p.name.as_str(), properties)
         })

@@ -68,6 +68,37 @@ pub fn parse_text(text: &str) {
     if let Some(first) = both.list.first() {
         let _ = both.suggestions(&first.name);
     }
+    // Reading the texts directly (what every run does) gives what the
+    // documents give, or the same first error.
+    let path = Path::new(PATH);
+    let direct = |config: bool, credentials: bool| {
+        Profiles::from_texts(
+            config.then_some((text, path)),
+            credentials.then_some((text, path)),
+        )
+    };
+    let first_error = |docs: &[(bool, FileKind)]| {
+        docs.iter()
+            .filter(|(used, _)| *used)
+            .find_map(|(_, kind)| document::parse(text, path, *kind).err())
+    };
+    for (use_config, use_credentials) in [(true, true), (true, false), (false, true)] {
+        let expected = match first_error(&[
+            (use_config, FileKind::Config),
+            (use_credentials, FileKind::Credentials),
+        ]) {
+            Some(error) => Err(error),
+            None => Ok(Profiles::from_documents(
+                config.as_ref().filter(|_| use_config),
+                credentials.as_ref().filter(|_| use_credentials),
+            )),
+        };
+        assert_eq!(
+            direct(use_config, use_credentials),
+            expected,
+            "from_texts differs from from_documents (config {use_config}, credentials {use_credentials})"
+        );
+    }
 }
 
 fn parse_as(text: &str, kind: FileKind) -> Option<Document> {
@@ -274,8 +305,8 @@ pub fn edit(text: &str, kind: FileKind, profile: &str, properties: &[(&str, &str
         let kv = |p: &mfa::config::Profile| -> Vec<(String, String)> {
             p.properties
                 .iter()
-                .filter(|p| !set.contains(&p.key))
-                .map(|p| (p.key.clone(), p.value.clone()))
+                .filter(|p| !set.iter().any(|k| *k == p.key))
+                .map(|p| (p.key.to_string(), p.value.clone()))
                 .collect()
         };
         let also = before_with_break

@@ -156,7 +156,7 @@ pub fn run(args: AliasArgs, env: &Env) -> Result<()> {
         Some(shell) => shell,
         None => Shell::detect(env, parent_process_name().as_deref())?,
     };
-    let profiles = crate::config::load(env)?.profiles();
+    let profiles = crate::config::load(env)?.profiles;
     let binary = super::init::binary_path();
     let mut seen: Vec<String> = Vec::new();
     let mut out = String::new();

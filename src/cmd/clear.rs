@@ -15,7 +15,7 @@ pub fn run(args: ClearArgs, env: &Env) -> Result<()> {
     if args.all {
         removed = cache.clear()?;
     } else {
-        let profiles = crate::config::load(env)?.profiles();
+        let profiles = crate::config::load(env)?.profiles;
         // No name: the profile `env` would use (AWS_PROFILE, else default).
         let names = if args.profiles.is_empty() {
             vec![resolve::select_profile(None, env)]

@@ -16,6 +16,17 @@ use crate::shell::Shell;
 /// The environment variable that switches the binary into completion mode.
 pub const VAR: &str = "COMPLETE";
 
+/// The shell asking, noted by [`note_shell`]: clap removes `VAR` from the
+/// environment before it calls the completers.
+static SHELL: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
+
+/// Notes which shell (if any) asks for completions; call before clap does.
+pub fn note_shell() {
+    if let Some(shell) = std::env::var_os(VAR) {
+        let _ = SHELL.set(shell);
+    }
+}
+
 pub fn registration(shell: Shell) -> Result<String> {
     let name = match shell {
         Shell::Powershell => "powershell",
@@ -37,7 +48,7 @@ pub fn run(args: CompletionsArgs) -> Result<()> {
 fn profiles_now() -> Option<crate::config::Profiles> {
     crate::config::load(&Env::from_process())
         .ok()
-        .map(|files| files.profiles())
+        .map(|files| files.profiles)
 }
 
 /// Profile names starting with what has been typed.
@@ -46,13 +57,22 @@ pub fn complete_profiles(current: &OsStr) -> Vec<CompletionCandidate> {
     let Some(profiles) = profiles_now() else {
         return Vec::new();
     };
+    // bash shows no descriptions: the kind (which resolves each role's
+    // chain) is worked out only for the shells that show it.
+    let with_help = SHELL.get().is_none_or(|shell| shell != "bash");
     profiles
         .list
         .iter()
         .filter(|p| p.name.starts_with(current.as_ref()))
         .map(|p| {
-            let help = crate::resolve::kind(&profiles, p);
-            CompletionCandidate::new(p.name.clone()).help(Some(help.into()))
+            // With a tag of ours, clap does not format the argument anew
+            // for each of thousands of candidates to tag them.
+            let candidate = CompletionCandidate::new(p.name.clone()).tag(Some("profile".into()));
+            if with_help {
+                candidate.help(Some(crate::resolve::kind(&profiles, p).into()))
+            } else {
+                candidate
+            }
         })
         .collect()
 }
@@ -66,6 +86,10 @@ pub fn complete_roles(current: &OsStr) -> Vec<CompletionCandidate> {
     super::roles::roles(&profiles)
         .into_iter()
         .filter(|r| r.role_arn.starts_with(current.as_ref()))
-        .map(|r| CompletionCandidate::new(r.role_arn).help(Some(r.profiles.join(", ").into())))
+        .map(|r| {
+            CompletionCandidate::new(r.role_arn)
+                .help(Some(r.profiles.join(", ").into()))
+                .tag(Some("role".into()))
+        })
         .collect()
 }

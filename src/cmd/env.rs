@@ -72,7 +72,7 @@ pub fn render(shell: Shell, vars: &[(&str, Option<String>)]) -> String {
 /// the user's own (`env` sets them only for a profile with a region).
 pub fn render_unset(shell: Shell, env: &Env) -> String {
     let session_region = env.get("MFA_PROFILE").and_then(|name| {
-        let profiles = crate::config::load(env).ok()?.profiles();
+        let profiles = crate::config::load(env).ok()?.profiles;
         profiles.get(name)?.get_single("region").map(str::to_string)
     });
     SESSION_VARS

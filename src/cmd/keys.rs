@@ -73,7 +73,7 @@ pub fn add(args: AddArgs, env: &Env) -> Result<()> {
         )));
     }
     let files = crate::config::load(env)?;
-    if has_file_keys(&files.profiles(), &profile) {
+    if has_file_keys(&files.profiles, &profile) {
         bail!(UsageError::new(format!(
             "profile `{profile}` has keys in the credentials file, which would win over stored ones: move them with `mfa migrate {profile}`"
         )));
@@ -135,7 +135,7 @@ fn remove_from_file(path: &std::path::Path, kind: FileKind, profile: &str) -> Re
 pub fn migrate(args: KeyProfileArgs, env: &Env) -> Result<()> {
     let profile = args.profile;
     let files = crate::config::load(env)?;
-    let profiles = files.profiles();
+    let profiles = files.profiles;
     let Some(found) = profiles.get(&profile) else {
         return Err(crate::resolve::unknown_profile(&profiles, &profile).into());
     };
@@ -186,7 +186,7 @@ fn until_it_works(sts: &SdkSts, keys: &Credentials) -> Result<()> {
 pub fn rotate(args: KeyProfileArgs, env: &Env) -> Result<()> {
     let profile = args.profile;
     let files = crate::config::load(env)?;
-    let profiles = files.profiles();
+    let profiles = files.profiles;
     let chain = crate::resolve::resolve(&profiles, &profile, &Overrides::default())?;
     if chain.root.profile() != profile {
         bail!(UsageError::new(format!(

@@ -1,5 +1,7 @@
 //! `mfa list`: every profile, with its kind and cached session.
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use serde::Serialize;
 
@@ -43,6 +45,18 @@ pub fn keys_location(
 }
 
 pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
+    // Thousands of profiles share a few cache entries: the directory is
+    // read once, and each entry at most once.
+    let present = cache.entry_ids();
+    let mut expirations: HashMap<String, Option<i64>> = HashMap::new();
+    let mut expiration_of = |key: crate::cache::Key| -> Option<i64> {
+        if present.as_ref().is_some_and(|ids| !ids.contains(&key.id)) {
+            return None;
+        }
+        *expirations
+            .entry(key.id.clone())
+            .or_insert_with(|| cache.read(&key).and_then(|e| e.credentials.expiration))
+    };
     profiles
         .list
         .iter()
@@ -51,14 +65,13 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
             let expiration = chain
                 .as_ref()
                 .and_then(crate::session::final_key)
-                .and_then(|key| cache.read(&key))
-                .and_then(|entry| entry.credentials.expiration)
+                .and_then(&mut expiration_of)
                 .filter(|e| *e > now);
             let own = |key: &str| profile.get_single(key).map(str::to_string);
             let (keys, key_store) = keys_location(profile);
             Row {
                 name: profile.name.clone(),
-                kind: resolve::kind(profiles, profile),
+                kind: resolve::kind_with_chain(profile, chain.as_ref()),
                 mfa_serial: chain
                     .as_ref()
                     .and_then(|c| c.mfa_serial.clone())
@@ -77,7 +90,7 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
 
 pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
     let files = crate::config::load(env)?;
-    let rows = rows(&files.profiles(), &Cache::from_env(env), SystemClock.now());
+    let rows = rows(&files.profiles, &Cache::from_env(env), SystemClock.now());
     if args.json {
         return crate::output::print_json(&rows);
     }

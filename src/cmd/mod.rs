@@ -69,7 +69,7 @@ pub struct RootKeys {
 }
 
 pub fn root_keys(profile: Option<&str>, env: &Env) -> Result<RootKeys> {
-    let profiles = crate::config::load(env)?.profiles();
+    let profiles = crate::config::load(env)?.profiles;
     let name = resolve::select_profile(profile, env);
     crate::session::check_process_loop(env, &name)?;
     let chain = resolve::resolve(&profiles, &name, &Overrides::default())?;
@@ -117,7 +117,7 @@ pub const DEFAULT_MIN_TTL: i64 = 300;
 /// the cache or STS.
 pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> Result<Session> {
     let files = crate::config::load(env)?;
-    let profiles = files.profiles();
+    let profiles = files.profiles;
     let name = resolve::select_profile(profile, env);
     crate::session::check_process_loop(env, &name)?;
     let overrides = Overrides {

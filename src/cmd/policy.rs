@@ -343,7 +343,7 @@ fn caller_identity(profile: Option<&str>, env: &Env) -> Result<crate::sts::Ident
         ))
     };
     let files = crate::config::load(env)?;
-    let chain = crate::resolve::resolve(&files.profiles(), &name, &Default::default())
+    let chain = crate::resolve::resolve(&files.profiles, &name, &Default::default())
         .map_err(|e| need_account(e.to_string()))?;
     let credentials = super::fetch_root(env, &chain.root)?;
     let region = crate::sts::sts_region(env, chain.region.as_deref());

@@ -33,7 +33,7 @@ pub fn roles(profiles: &Profiles) -> Vec<RoleRow> {
 
 pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
     let files = crate::config::load(env)?;
-    let rows = roles(&files.profiles());
+    let rows = roles(&files.profiles);
     if args.json {
         return crate::output::print_json(&rows);
     }

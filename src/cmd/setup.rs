@@ -221,7 +221,7 @@ fn show(plan: &Plan, env: &Env) -> String {
 
 pub fn run(args: SetupArgs, env: &Env) -> Result<()> {
     let files = crate::config::load(env)?;
-    let profiles = files.profiles();
+    let profiles = files.profiles;
     let tty = crate::terminal::open().ok();
     let plan = plan(&args, &profiles, env, tty.as_ref())?;
     let summary = show(&plan, env);

@@ -70,7 +70,7 @@ fn shown(profiles: &Profiles, name: &str) -> Result<Shown> {
         properties: profile
             .properties
             .iter()
-            .map(|p| (p.key.clone(), masked(&p.key, &p.value)))
+            .map(|p| (p.key.to_string(), masked(&p.key, &p.value)))
             .collect(),
     })
 }
@@ -78,7 +78,7 @@ fn shown(profiles: &Profiles, name: &str) -> Result<Shown> {
 pub fn run(args: ShowArgs, env: &Env) -> Result<()> {
     let files = crate::config::load(env)?;
     let name = resolve::select_profile(args.profile.as_deref(), env);
-    let shown = shown(&files.profiles(), &name)?;
+    let shown = shown(&files.profiles, &name)?;
     if args.json {
         return crate::output::print_json(&shown);
     }

@@ -60,7 +60,7 @@ pub fn target_section(
 
 pub fn run(args: WriteArgs, env: &Env) -> Result<()> {
     let files = crate::config::load(env)?;
-    let profiles = files.profiles();
+    let profiles = files.profiles;
     let section = target_section(&profiles, &args.profile, args.section.as_deref())?;
     let session = obtain_session(Some(&args.profile), &args.session, env)?;
     let credentials = &session.credentials;

@@ -270,7 +270,7 @@ pub fn section_properties(doc: &Document, profile: &str) -> Vec<(String, String)
         .map(|p| {
             p.properties
                 .iter()
-                .map(|p| (p.key.clone(), p.value.clone()))
+                .map(|p| (p.key.to_string(), p.value.clone()))
                 .collect()
         })
         .unwrap_or_default()

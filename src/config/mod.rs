@@ -11,22 +11,14 @@ use crate::error::UsageError;
 pub use document::{Document, FileKind};
 pub use profiles::{Profile, Profiles};
 
-/// The two files, as found on disk (either may be missing).
+/// The two files, as found on disk (either may be missing), and their
+/// profiles.
 #[derive(Debug, Clone)]
 pub struct Files {
     pub config_path: PathBuf,
     pub credentials_path: PathBuf,
-    pub config: Option<Document>,
-    pub credentials: Option<Document>,
-    /// Profiles whose keys are in a key store, and which store.
-    pub stored: Vec<(String, &'static str)>,
-}
-
-impl Files {
-    pub fn profiles(&self) -> Profiles {
-        Profiles::from_documents(self.config.as_ref(), self.credentials.as_ref())
-            .with_stored(&self.stored)
-    }
+    /// Merged, with the profiles whose keys are in a key store noted.
+    pub profiles: Profiles,
 }
 
 /// The key store markers (see `crate::keystore`): one directory listing.
@@ -65,18 +57,25 @@ pub fn credentials_path(env: &Env) -> PathBuf {
 pub fn load(env: &Env) -> Result<Files, UsageError> {
     let config_path = config_path(env);
     let credentials_path = credentials_path(env);
-    let config = read_document(&config_path, FileKind::Config)?;
-    let credentials = read_document(&credentials_path, FileKind::Credentials)?;
+    let config = read_text(&config_path)?;
+    let credentials = read_text(&credentials_path)?;
+    let profiles = Profiles::from_texts(
+        config.as_deref().map(|text| (text, config_path.as_path())),
+        credentials
+            .as_deref()
+            .map(|text| (text, credentials_path.as_path())),
+    )
+    .map_err(|e| UsageError::new(e.to_string()))?
+    .with_stored(&stored_profiles(env));
     Ok(Files {
         config_path,
         credentials_path,
-        config,
-        credentials,
-        stored: stored_profiles(env),
+        profiles,
     })
 }
 
-fn read_document(path: &std::path::Path, kind: FileKind) -> Result<Option<Document>, UsageError> {
+/// The file's text; `None` when there is no file.
+fn read_text(path: &std::path::Path) -> Result<Option<String>, UsageError> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -87,16 +86,13 @@ fn read_document(path: &std::path::Path, kind: FileKind) -> Result<Option<Docume
             )));
         }
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map(Some).map_err(|e| {
         UsageError::new(format!(
             "{} is not UTF-8 text (invalid byte at offset {})",
             crate::paths::display(path),
             e.utf8_error().valid_up_to()
         ))
-    })?;
-    document::parse(&text, path, kind)
-        .map(Some)
-        .map_err(|e| UsageError::new(e.to_string()))
+    })
 }
 
 /// Sets `properties` in `profile`'s section of the file at `path`, under

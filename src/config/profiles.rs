@@ -1,7 +1,11 @@
 //! Profiles as the AWS SDKs see them: the config and credentials files
 //! merged by the shared rules.
 
-use super::document::{Document, FileKind, Item, Section};
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::path::Path;
+
+use super::document::{self, Document, FileKind, ItemRef, ParseError, Scanner, SectionRef};
 
 /// Where a property's value was last set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,8 +17,9 @@ pub struct Origin {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Property {
-    /// Lower-case: property names are case-insensitive.
-    pub key: String,
+    /// Lower-case: property names are case-insensitive. The keys mfa and
+    /// the SDKs know are not copied (thousands of profiles, each a few).
+    pub key: Cow<'static, str>,
     /// Continuation lines are joined with `\n`; a property with
     /// sub-properties holds them as written (`\nname = value` per line).
     pub value: String,
@@ -71,25 +76,68 @@ impl Profile {
         Ok(Some(property.value.as_str()).filter(|v| !v.is_empty()))
     }
 
-    fn set(&mut self, key: &str, value: String, origin: Origin) {
-        match self.properties.iter_mut().find(|p| p.key == key) {
-            Some(existing) => {
-                existing.value = value;
+    /// Sets `key` (as written: keys compare without case) and returns the
+    /// property's position, for the continuation lines that may follow.
+    fn set(&mut self, key: &str, value: &str, origin: Origin) -> usize {
+        match self
+            .properties
+            .iter()
+            .position(|p| p.key.eq_ignore_ascii_case(key))
+        {
+            Some(i) => {
+                let existing = &mut self.properties[i];
+                existing.value.clear();
+                existing.value.push_str(value);
                 existing.origin = origin;
+                i
             }
-            None => self.properties.push(Property {
-                key: key.to_string(),
-                value,
-                origin,
-            }),
+            None => {
+                self.properties.push(Property {
+                    key: lower_case_key(key),
+                    value: value.to_string(),
+                    origin,
+                });
+                self.properties.len() - 1
+            }
         }
     }
+}
 
-    fn append(&mut self, key: &str, text: &str) {
-        if let Some(existing) = self.properties.iter_mut().find(|p| p.key == key) {
-            existing.value.push('\n');
-            existing.value.push_str(text);
-        }
+/// The keys most profiles hold, as static text.
+const KNOWN_KEYS: [&str; 24] = [
+    "region",
+    "output",
+    "mfa_serial",
+    "role_arn",
+    "source_profile",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+    "duration_seconds",
+    "role_session_name",
+    "external_id",
+    "credential_process",
+    "mfa_process",
+    "mfa_session_duration",
+    "credential_source",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_region",
+    "sso_account_id",
+    "sso_role_name",
+    "aws_session_expiration",
+    "x_security_token_expires",
+];
+
+fn lower_case_key(key: &str) -> Cow<'static, str> {
+    match KNOWN_KEYS
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(key))
+    {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(key.to_ascii_lowercase()),
     }
 }
 
@@ -102,64 +150,134 @@ pub struct Profiles {
     index: std::collections::HashMap<String, usize>,
 }
 
+/// What merging a config file saw of `default`: `[default]` loses to
+/// `[profile default]` when both are there, which is known only at the end.
+#[derive(Default)]
+struct DefaultSections {
+    bare: bool,
+    prefixed: bool,
+}
+
 impl Profiles {
     pub fn from_documents(config: Option<&Document>, credentials: Option<&Document>) -> Profiles {
-        let mut profiles = Profiles::default();
-        if let Some(doc) = config {
-            // `[profile default]` wins over `[default]`: when both exist the
-            // bare one is ignored whole.
-            let has_prefixed_default = doc.lines.iter().any(|l| {
-                matches!(&l.item, Item::Section(Section::Profile { name, bare_default: false }) if name == "default")
-            });
-            profiles.merge(doc, has_prefixed_default);
+        fn lines(doc: &Document) -> impl Iterator<Item = Result<(usize, ItemRef<'_>), Infallible>> {
+            doc.lines
+                .iter()
+                .enumerate()
+                .map(|(i, line)| Ok((i + 1, line.item.as_ref())))
         }
-        if let Some(doc) = credentials {
-            profiles.merge(doc, false);
+        let merged = Profiles::merge_files(
+            config.map(|doc| move || lines(doc)),
+            credentials.map(|doc| move || lines(doc)),
+        );
+        match merged {
+            Ok(profiles) => profiles,
+            Err(never) => match never {},
         }
-        profiles
     }
 
-    fn merge(&mut self, doc: &Document, skip_bare_default: bool) {
+    /// The profiles of the two files' texts (byte-order marks included),
+    /// read without building [`Document`]s: what every run needs, so it
+    /// copies only what it keeps. The same rules and errors as
+    /// [`document::parse`] then [`Profiles::from_documents`].
+    pub fn from_texts(
+        config: Option<(&str, &Path)>,
+        credentials: Option<(&str, &Path)>,
+    ) -> Result<Profiles, ParseError> {
+        fn lines<'a>(
+            (text, path): (&'a str, &'a Path),
+            kind: FileKind,
+        ) -> impl Iterator<Item = Result<(usize, ItemRef<'a>), ParseError>> + 'a {
+            Scanner::new(document::split_bom(text).1, path, kind)
+                .map(|line| line.map(|line| (line.number, line.item)))
+        }
+        Profiles::merge_files(
+            config.map(|file| move || lines(file, FileKind::Config)),
+            credentials.map(|file| move || lines(file, FileKind::Credentials)),
+        )
+    }
+
+    /// Merges the files' lines, config first. Each argument makes a fresh
+    /// pass over its file's lines: the config is read twice when it has
+    /// both `[default]` and `[profile default]`.
+    fn merge_files<'a, E, C, K>(
+        config: Option<impl Fn() -> C>,
+        credentials: Option<impl Fn() -> K>,
+    ) -> Result<Profiles, E>
+    where
+        C: Iterator<Item = Result<(usize, ItemRef<'a>), E>>,
+        K: Iterator<Item = Result<(usize, ItemRef<'a>), E>>,
+    {
+        let mut profiles = Profiles::default();
+        if let Some(config) = &config {
+            let seen = profiles.merge(FileKind::Config, false, config())?;
+            if seen.bare && seen.prefixed {
+                // `[profile default]` wins: the bare one is ignored whole.
+                profiles = Profiles::default();
+                profiles.merge(FileKind::Config, true, config())?;
+            }
+        }
+        if let Some(credentials) = &credentials {
+            profiles.merge(FileKind::Credentials, false, credentials())?;
+        }
+        Ok(profiles)
+    }
+
+    fn merge<'a, E>(
+        &mut self,
+        file: FileKind,
+        skip_bare_default: bool,
+        lines: impl Iterator<Item = Result<(usize, ItemRef<'a>), E>>,
+    ) -> Result<DefaultSections, E> {
+        let mut seen = DefaultSections::default();
         let mut current: Option<usize> = None;
-        let mut last_key: Option<String> = None;
-        for (index, line) in doc.lines.iter().enumerate() {
-            match &line.item {
-                Item::Blank | Item::Comment => {}
-                Item::Section(Section::Profile { name, bare_default }) => {
-                    last_key = None;
-                    current = if *bare_default && skip_bare_default {
+        // The property that continuation lines extend, in `current`.
+        let mut last_property: Option<usize> = None;
+        for line in lines {
+            let (number, item) = line?;
+            match item {
+                ItemRef::Blank | ItemRef::Comment => {}
+                ItemRef::Section(SectionRef::Profile { name, bare_default }) => {
+                    last_property = None;
+                    if name == "default" {
+                        if bare_default {
+                            seen.bare = true;
+                        } else {
+                            seen.prefixed = true;
+                        }
+                    }
+                    current = if bare_default && skip_bare_default {
                         None
                     } else {
                         Some(self.index_of_or_insert(name))
                     };
                 }
-                Item::Section(Section::Ignored { .. }) => {
+                ItemRef::Section(SectionRef::Ignored { .. }) => {
                     current = None;
-                    last_key = None;
+                    last_property = None;
                 }
-                Item::Property { key, value } => {
+                ItemRef::Property { key, value } => {
                     // A key with characters the SDKs reject is ignored, and
                     // so are its continuation lines.
-                    if !super::document::is_valid_name(key) {
-                        last_key = None;
+                    last_property = None;
+                    if !document::is_valid_name(key) {
                         continue;
                     }
-                    last_key = Some(key.clone());
                     if let Some(i) = current {
-                        let origin = Origin {
-                            file: doc.kind,
-                            line: index + 1,
-                        };
-                        self.list[i].set(key, value.clone(), origin);
+                        let origin = Origin { file, line: number };
+                        last_property = Some(self.list[i].set(key, value, origin));
                     }
                 }
-                Item::Continuation { text } | Item::SubProperty { text } => {
-                    if let (Some(i), Some(key)) = (current, &last_key) {
-                        self.list[i].append(key, text);
+                ItemRef::Continuation { text } | ItemRef::SubProperty { text } => {
+                    if let (Some(i), Some(p)) = (current, last_property) {
+                        let value = &mut self.list[i].properties[p].value;
+                        value.push('\n');
+                        value.push_str(text);
                     }
                 }
             }
         }
+        Ok(seen)
     }
 
     fn index_of_or_insert(&mut self, name: &str) -> usize {
