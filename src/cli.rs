@@ -23,7 +23,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `defer`: each subcommand's arguments are defined only when it is the
+/// one run (a cache hit of `mfa env` otherwise builds all of them).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Print shell statements that put a session in the calling shell
     Env(EnvArgs),

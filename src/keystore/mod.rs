@@ -5,6 +5,7 @@
 //! falling back to `file` with a clear message when none answers.
 
 pub mod file;
+pub mod keychain;
 pub mod secret_service;
 
 use std::path::PathBuf;
@@ -23,6 +24,34 @@ pub trait KeyStore {
     fn set(&self, profile: &str, keys: &Credentials) -> Result<()>;
     /// Whether there was an entry to delete.
     fn delete(&self, profile: &str) -> Result<bool>;
+}
+
+/// What the platform stores hold for a profile: the long-term keys only,
+/// as JSON (`{"AccessKeyId": …, "SecretAccessKey": …}`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LongTerm {
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: String,
+    #[serde(rename = "SecretAccessKey")]
+    secret_access_key: String,
+}
+
+fn encode_keys(keys: &Credentials) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    Ok(zeroize::Zeroizing::new(serde_json::to_vec(&LongTerm {
+        access_key_id: keys.access_key_id.clone(),
+        secret_access_key: keys.secret_access_key.clone(),
+    })?))
+}
+
+/// `None` when the secret is not mfa's JSON keys.
+fn decode_keys(secret: &[u8]) -> Option<Credentials> {
+    let keys: LongTerm = serde_json::from_slice(secret).ok()?;
+    Some(Credentials {
+        access_key_id: keys.access_key_id,
+        secret_access_key: keys.secret_access_key,
+        session_token: None,
+        expiration: None,
+    })
 }
 
 /// Where mfa keeps what it stores: `MFA_DATA_DIR`, else
@@ -86,6 +115,7 @@ pub fn open(env: &Env) -> Result<Box<dyn KeyStore>> {
     match env.get("MFA_BACKEND") {
         Some("file") => Ok(Box::new(file::FileStore::new(env))),
         Some("secret-service") => Ok(Box::new(secret_service::SecretService::connect()?)),
+        Some("keychain") if keychain::AVAILABLE => Ok(Box::new(keychain::Keychain)),
         Some(other @ ("keychain" | "wincred")) => Err(UsageError::new(format!(
             "MFA_BACKEND={other} is not available on this platform"
         ))
@@ -94,6 +124,7 @@ pub fn open(env: &Env) -> Result<Box<dyn KeyStore>> {
             "MFA_BACKEND is `{other}`; it must be secret-service, keychain, wincred or file"
         ))
         .into()),
+        None if keychain::AVAILABLE => Ok(Box::new(keychain::Keychain)),
         None => match secret_service::SecretService::connect() {
             Ok(store) => Ok(Box::new(store)),
             Err(e) => {
@@ -113,6 +144,7 @@ pub fn open_for(env: &Env, profile: &str) -> Result<Option<Box<dyn KeyStore>>> {
         None => None,
         Some("file") => Some(Box::new(file::FileStore::new(env))),
         Some("secret-service") => Some(Box::new(secret_service::SecretService::connect()?)),
+        Some("keychain") if keychain::AVAILABLE => Some(Box::new(keychain::Keychain)),
         Some(other) => {
             return Err(anyhow::anyhow!(
                 "profile `{profile}`'s keys are in the {other} store, which this platform does not have"

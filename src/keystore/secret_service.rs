@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use secret_service::{EncryptionType, Item};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::KeyStore;
@@ -120,15 +119,6 @@ fn attributes(profile: &str) -> HashMap<&str, &str> {
     HashMap::from([("service", SERVICE), ("profile", profile)])
 }
 
-/// What is stored: the long-term keys only.
-#[derive(Serialize, Deserialize)]
-struct LongTerm {
-    #[serde(rename = "AccessKeyId")]
-    access_key_id: String,
-    #[serde(rename = "SecretAccessKey")]
-    secret_access_key: String,
-}
-
 impl KeyStore for SecretService {
     fn name(&self) -> &'static str {
         "secret-service"
@@ -145,25 +135,17 @@ impl KeyStore for SecretService {
                     .await
                     .map_err(|e| failed("read an item", e))?,
             );
-            let keys: LongTerm = serde_json::from_slice(&secret).map_err(|_| {
+            let keys = super::decode_keys(&secret).ok_or_else(|| {
                 anyhow!(
                     "the Secret Service item of profile `{profile}` (label `mfa: {profile}`) is not mfa's JSON keys"
                 )
             })?;
-            Ok(Some(Credentials {
-                access_key_id: keys.access_key_id,
-                secret_access_key: keys.secret_access_key,
-                session_token: None,
-                expiration: None,
-            }))
+            Ok(Some(keys))
         })
     }
 
     fn set(&self, profile: &str, keys: &Credentials) -> Result<()> {
-        let secret = Zeroizing::new(serde_json::to_vec(&LongTerm {
-            access_key_id: keys.access_key_id.clone(),
-            secret_access_key: keys.secret_access_key.clone(),
-        })?);
+        let secret = super::encode_keys(keys)?;
         self.runtime.block_on(async {
             let collection = match self.service.get_default_collection().await {
                 Ok(c) => c,
