@@ -119,6 +119,102 @@ fn bash_completes_subcommands_profiles_and_role_arns_read_at_tab_time() {
     );
 }
 
+/// Runs `mfa env <TAB>` in bash under strace; the profiles offered, and
+/// whether the run opened the config file.
+fn tab_reading_config(sandbox: &Sandbox) -> (Vec<String>, bool) {
+    let trace = sandbox.path("tab.trace");
+    let script = "eval \"$(mfa completions bash)\"\nCOMP_WORDS=(mfa env '')\nCOMP_CWORD=2\nCOMP_TYPE=9\n\
+         _clap_complete_mfa mfa '' env\nprintf '%s\\n' \"${COMPREPLY[@]}\"";
+    let mut command = shell_command(sandbox, "strace");
+    command
+        .args(["-f", "-qq", "-e", "trace=openat", "-o"])
+        .arg(&trace)
+        .args(["bash", "--norc", "--noprofile", "-c", script]);
+    let out = command.output().expect("strace (apt-get install strace)");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let opened = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .any(|l| l.contains("/.aws/config\""));
+    let names = stdout(&out)
+        .lines()
+        .filter(|l| !l.starts_with('-'))
+        .map(str::to_string)
+        .collect();
+    (names, opened)
+}
+
+/// Sets a file's modification time an hour back (its change time stays now).
+fn age(path: &Path) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    file.set_modified(hour_ago).unwrap();
+}
+
+/// Thousands of profiles are remembered between TABs, keyed by the files'
+/// identity; any change to the files, even within the same second and
+/// size, is seen at the next TAB.
+#[test]
+fn completion_remembers_profiles_while_the_files_are_unchanged() {
+    let sandbox = sandbox();
+    let config = sandbox.path(".aws/config");
+    // Files changed within the last second are read every time, and no
+    // memo is trusted for them.
+    let (names, opened) = tab_reading_config(&sandbox);
+    assert!(opened, "a just-written config is read");
+    assert_eq!(names[..3], ["alice", "admin", "readonly"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Settled: this TAB reads the files and leaves a memo (0600) ...
+    let (first, opened) = tab_reading_config(&sandbox);
+    assert!(opened);
+    let memo = sandbox.cache_dir().join("completion-profiles");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&memo).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    // ... which the next TAB answers from, without opening the config.
+    let (second, opened) = tab_reading_config(&sandbox);
+    assert!(!opened, "the memo answers while the files are unchanged");
+    assert_eq!(first, second);
+    // A profile renamed to one of the same length, the modification time
+    // put back as it was: the change time still tells.
+    let before = std::fs::metadata(&config).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("[profile readonly]", "[profile readwrit]"),
+    )
+    .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&config)
+        .unwrap()
+        .set_modified(before)
+        .unwrap();
+    let (names, opened) = tab_reading_config(&sandbox);
+    assert!(opened);
+    assert!(
+        names.contains(&"readwrit".to_string()) && !names.contains(&"readonly".to_string()),
+        "{names:?}"
+    );
+    // A profile added in the same second as the memo is seen too.
+    age(&config);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    tab_reading_config(&sandbox);
+    assert!(!tab_reading_config(&sandbox).1, "the memo is back");
+    sandbox.config(&format!(
+        "{}[profile added-now]\n",
+        std::fs::read_to_string(&config).unwrap()
+    ));
+    let (names, _) = tab_reading_config(&sandbox);
+    assert!(names.contains(&"added-now".to_string()), "{names:?}");
+    // A profile whose keys went into a key store (its marker) shows too.
+    let markers = sandbox.path(".local/share/mfa/keys");
+    std::fs::create_dir_all(&markers).unwrap();
+    std::fs::write(markers.join("stored-only.secret-service"), b"").unwrap();
+    let (names, _) = tab_reading_config(&sandbox);
+    assert!(names.contains(&"stored-only".to_string()), "{names:?}");
+}
+
 #[test]
 fn fish_completes_profiles_and_roles_with_descriptions() {
     let sandbox = sandbox();

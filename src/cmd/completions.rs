@@ -51,25 +51,52 @@ fn profiles_now() -> Option<crate::config::Profiles> {
         .map(|files| files.profiles)
 }
 
+/// Every profile's name and kind: from the memo while the files are
+/// unchanged, else from the files (and the memo written anew).
+fn names_and_kinds() -> Option<Vec<(String, String)>> {
+    let env = Env::from_process();
+    let config = crate::config::config_path(&env);
+    let credentials = crate::config::credentials_path(&env);
+    // The key store's markers add profiles known only there.
+    let markers = crate::keystore::keys_dir(&env);
+    let sources = [config.as_path(), credentials.as_path(), markers.as_path()];
+    let memo = super::completion_memo::path(&crate::cache::Cache::from_env(&env).dir);
+    if let Some(found) = super::completion_memo::read(&memo, &sources) {
+        return Some(found);
+    }
+    let seen = super::completion_memo::identities(&sources);
+    let profiles = crate::config::load(&env).ok()?.profiles;
+    let pairs: Vec<(String, String)> = profiles
+        .list
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                crate::resolve::kind(&profiles, p).to_string(),
+            )
+        })
+        .collect();
+    super::completion_memo::write(&memo, &sources, &seen, &pairs);
+    Some(pairs)
+}
+
 /// Profile names starting with what has been typed.
 pub fn complete_profiles(current: &OsStr) -> Vec<CompletionCandidate> {
     let current = current.to_string_lossy();
-    let Some(profiles) = profiles_now() else {
+    let Some(profiles) = names_and_kinds() else {
         return Vec::new();
     };
-    // bash shows no descriptions: the kind (which resolves each role's
-    // chain) is worked out only for the shells that show it.
+    // bash shows no descriptions.
     let with_help = SHELL.get().is_none_or(|shell| shell != "bash");
     profiles
-        .list
-        .iter()
-        .filter(|p| p.name.starts_with(current.as_ref()))
-        .map(|p| {
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(current.as_ref()))
+        .map(|(name, kind)| {
             // With a tag of ours, clap does not format the argument anew
             // for each of thousands of candidates to tag them.
-            let candidate = CompletionCandidate::new(p.name.clone()).tag(Some("profile".into()));
+            let candidate = CompletionCandidate::new(name).tag(Some("profile".into()));
             if with_help {
-                candidate.help(Some(crate::resolve::kind(&profiles, p).into()))
+                candidate.help(Some(kind.into()))
             } else {
                 candidate
             }

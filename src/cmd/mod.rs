@@ -3,6 +3,7 @@
 
 pub mod alias;
 mod clear;
+pub mod completion_memo;
 pub mod completions;
 mod credential_process;
 mod device;
