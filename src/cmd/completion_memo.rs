@@ -9,8 +9,9 @@
 //! rule is git's for its index: a file changed within the clock's
 //! granularity of the memo could have changed again with the same size
 //! and time. A memo that fails either rule is ignored and written anew
-//! (once the files are old enough). Nothing is ever reported: completion
-//! must not print errors.
+//! (once the files are old enough). Failures are not reported: completion
+//! must not print errors (the cache directory's own one-time warning,
+//! when it was open to others, aside).
 
 use std::fs;
 use std::io::Write;
