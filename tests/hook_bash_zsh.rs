@@ -312,11 +312,7 @@ fn an_expired_session_renews_in_place_without_a_code_and_keeps_its_flags() {
             4,
             "{shell}: two roles, twice"
         );
-        let last = aws
-            .calls()
-            .into_iter()
-            .rfind(|c| c["action"] == "AssumeRole")
-            .unwrap();
+        let last = aws.last_call("AssumeRole");
         assert_eq!(
             last["role_arn"], extra,
             "{shell}: --role-arn kept for renewal"

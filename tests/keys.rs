@@ -165,23 +165,7 @@ fn migrate_moves_the_keys_out_of_a_commented_file_losslessly() {
 }
 
 fn active_keys(sandbox: &Sandbox, user: &str) -> Vec<String> {
-    let out = sandbox
-        .command("aws")
-        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
-        .args([
-            "iam",
-            "list-access-keys",
-            "--user-name",
-            user,
-            "--region",
-            "us-east-1",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = iam_admin(sandbox, &["list-access-keys", "--user-name", user]);
     listed["AccessKeyMetadata"]
         .as_array()
         .unwrap()
@@ -217,11 +201,7 @@ fn rotate_stores_a_new_key_and_deletes_the_old_one() {
     // The stored key is the new one, and it works.
     let out = keyed(&sandbox, &["env", "erin", "--token", "123456"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let gst = aws
-        .calls()
-        .into_iter()
-        .rfind(|c| c["action"] == "GetSessionToken")
-        .unwrap();
+    let gst = aws.last_call("GetSessionToken");
     assert_eq!(gst["access_key_id"], keys[0].as_str());
 
     // With the delete failing, the new key is stored and the message says
@@ -235,11 +215,7 @@ fn rotate_stores_a_new_key_and_deletes_the_old_one() {
     assert!(stderr(&out).contains(newest.as_str()) && stderr(&out).contains(&keys[0]));
     let out = keyed(&sandbox, &["env", "erin", "--token", "123456", "--refresh"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let gst = aws
-        .calls()
-        .into_iter()
-        .rfind(|c| c["action"] == "GetSessionToken")
-        .unwrap();
+    let gst = aws.last_call("GetSessionToken");
     assert_eq!(
         gst["access_key_id"],
         newest.as_str(),

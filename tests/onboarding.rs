@@ -417,11 +417,7 @@ fn a_device_is_created_enabled_written_into_the_profile_and_used() {
     // And the profile now gets sessions with codes from the same seed.
     let out = sandbox.run(&["env", "bob", "--shell", "bash", "--token", &totp(&seed, 0)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let gst = aws
-        .calls()
-        .into_iter()
-        .rfind(|c| c["action"] == "GetSessionToken")
-        .unwrap();
+    let gst = aws.last_call("GetSessionToken");
     assert_eq!(gst["serial"], serial.as_str());
 }
 

@@ -6,10 +6,38 @@
 #![allow(dead_code)]
 
 use std::fmt::Write;
+use std::path::Path;
+
+use mfa::config::Profiles;
+use mfa::config::document::{Document, FileKind, parse};
 
 pub struct Files {
     pub config: String,
     pub credentials: String,
+}
+
+impl Files {
+    /// Both files as lossless documents (the road editing takes).
+    pub fn documents(&self) -> (Document, Document) {
+        let config =
+            parse(&self.config, Path::new("config"), FileKind::Config).expect("the config parses");
+        let credentials = parse(
+            &self.credentials,
+            Path::new("credentials"),
+            FileKind::Credentials,
+        )
+        .expect("the credentials parse");
+        (config, credentials)
+    }
+
+    /// The merged profiles straight from the text (the road every run takes).
+    pub fn profiles(&self) -> Profiles {
+        Profiles::from_texts(
+            Some((&self.config, Path::new("config"))),
+            Some((&self.credentials, Path::new("credentials"))),
+        )
+        .expect("the files parse")
+    }
 }
 
 /// `count` profiles (a multiple of ten).

@@ -76,6 +76,14 @@ impl FakeAws {
             .unwrap_or_default()
     }
 
+    /// The last call of `action` made (the test fails if there was none).
+    pub fn last_call(&self, action: &str) -> Value {
+        self.calls()
+            .into_iter()
+            .rfind(|c| c["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} call was made"))
+    }
+
     /// How many successful calls of `action` were made.
     pub fn count(&self, action: &str) -> usize {
         self.calls()
@@ -253,50 +261,29 @@ pub fn run_shell(shell: &str, script: &str) -> Output {
         .unwrap_or_else(|e| panic!("run {shell}: {e}"))
 }
 
-/// An IAM user with an access key, made in the local IAM (through the AWS
-/// CLI, signed by any admin key: moto checks no permissions).
+/// `aws iam ARGS` against the local IAM, signed by an admin key (moto
+/// checks no permissions); its JSON answer. Panics when the call fails.
+pub fn iam_admin(sandbox: &Sandbox, args: &[&str]) -> Value {
+    let out = sandbox
+        .command("aws")
+        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
+        .arg("iam")
+        .args(args)
+        .args(["--region", "us-east-1", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "aws iam {args:?}: {}", stderr(&out));
+    if out.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Value::Null;
+    }
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// An IAM user with an access key, made in the local IAM.
 pub fn create_iam_user(sandbox: &Sandbox, user: &str) -> (String, String) {
-    let out = sandbox
-        .command("aws")
-        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
-        .args([
-            "iam",
-            "create-user",
-            "--user-name",
-            user,
-            "--region",
-            "us-east-1",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = sandbox
-        .command("aws")
-        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
-        .args([
-            "iam",
-            "create-access-key",
-            "--user-name",
-            user,
-            "--region",
-            "us-east-1",
-            "--output",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let key: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        key["AccessKey"]["AccessKeyId"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        key["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
+    iam_admin(sandbox, &["create-user", "--user-name", user]);
+    let key = iam_admin(sandbox, &["create-access-key", "--user-name", user]);
+    let field = |name: &str| key["AccessKey"][name].as_str().unwrap().to_string();
+    (field("AccessKeyId"), field("SecretAccessKey"))
 }
