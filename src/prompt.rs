@@ -49,12 +49,30 @@ impl Segment {
         format!("{} {}", self.profile, self.left())
     }
 
+    /// The template with each placeholder filled in, in one pass: a value
+    /// that holds `{left}` (MFA_PROFILE can hold anything) stays as it is.
     pub fn format(&self, template: &str) -> String {
-        template
-            .replace("{profile}", &self.profile)
-            .replace("{left}", &self.left())
-            .replace("{state}", self.state.name())
-            .replace("{expires_at}", &rfc3339(self.expires_at))
+        let mut out = String::with_capacity(template.len() + self.profile.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            rest = &rest[open..];
+            let (value, placeholder_len) = if rest.starts_with("{profile}") {
+                (self.profile.clone(), "{profile}".len())
+            } else if rest.starts_with("{left}") {
+                (self.left(), "{left}".len())
+            } else if rest.starts_with("{state}") {
+                (self.state.name().to_string(), "{state}".len())
+            } else if rest.starts_with("{expires_at}") {
+                (rfc3339(self.expires_at), "{expires_at}".len())
+            } else {
+                ("{".to_string(), 1)
+            };
+            out.push_str(&value);
+            rest = &rest[placeholder_len..];
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -112,5 +130,11 @@ mod tests {
             s.format("[{profile}|{left}|{state}|{expires_at}]"),
             "[prod|10m!|warn|1970-01-01T00:10:00Z]"
         );
+        assert_eq!(s.format("{{profile}} {"), "{prod} {");
+        let odd = Segment {
+            profile: "{left}{state}".into(),
+            ..s
+        };
+        assert_eq!(odd.format("<{profile}>"), "<{left}{state}>");
     }
 }
