@@ -628,6 +628,37 @@ fn write_makes_a_credentials_file_others_can_read_private_and_its_temporary_too(
     );
 }
 
+/// Issue 10, item 7: `--png` onto a symlink replaces the link; the file it
+/// pointed to stays as it was.
+#[test]
+fn device_create_png_does_not_write_through_a_symlink() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let (id, secret) = create_iam_user(&sandbox, "dora");
+    sandbox.config("[profile dora]\n").credentials(&format!(
+        "[dora]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    let important = sandbox.path("important.txt");
+    std::fs::write(&important, "keep me\n").unwrap();
+    let png = sandbox.path("qr.png");
+    std::os::unix::fs::symlink(&important, &png).unwrap();
+    let out = sandbox.run(&[
+        "device",
+        "create",
+        "dora",
+        "--profile",
+        "dora",
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&important).unwrap(), "keep me\n");
+    let meta = std::fs::symlink_metadata(&png).unwrap();
+    assert!(meta.file_type().is_file());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+}
+
 /// Issue 10, item 5 for setup: keys another run put in the credentials
 /// file while setup waited for the lock are not overwritten.
 #[test]
