@@ -75,10 +75,13 @@ fn write_adds_a_section_and_keeps_every_other_byte() {
         !added.contains('\n') || added.matches("\r\n").count() == added.matches('\n').count(),
         "CRLF kept"
     );
+    // Group-readable is readable by others, as for cache and key files:
+    // session secrets go only into a private file.
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o640
+        0o600
     );
+    assert!(err.contains("readable by others (mode 0640)"), "{err}");
 
     // Again: the same section is replaced in place.
     let before = std::fs::read_to_string(&path).unwrap();
