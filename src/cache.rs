@@ -4,7 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::context::Env;
 use crate::creds::Credentials;
 use crate::error::UsageError;
+use crate::files;
 
 pub const ENTRY_VERSION: u32 = 1;
 
@@ -162,64 +163,16 @@ impl Cache {
     }
 
     /// Whether the directory exists (`Ok(false)`: not yet), refusing one
-    /// that is a symbolic link or another user's: whoever planted it would
-    /// read the sessions written there, or choose what mfa reads.
+    /// that is a symbolic link or another user's (see [`files::private_dir`]).
     fn check_existing_dir(&self) -> io::Result<bool> {
-        let meta = match fs::symlink_metadata(&self.dir) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        if meta.file_type().is_symlink() {
-            return Err(self.refused("it is a symbolic link"));
-        }
-        check_owner(&meta).map_err(|why| self.refused(&why))?;
-        Ok(true)
-    }
-
-    fn refused(&self, why: &str) -> io::Error {
-        io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            Refused(format!(
-                "refusing the cache directory {}: {why}; remove it, or set MFA_CACHE_DIR to a directory of your own",
-                crate::paths::display(&self.dir)
-            )),
-        )
+        files::check_own_dir(&self.dir).map_err(with_hint)
     }
 
     /// Creates the directory 0700, or makes an existing one of the user's
-    /// private: a directory others can write to would let them swap or hold
-    /// entries. A symbolic link, or another user's directory, is refused and
-    /// left as it is. The checks and the chmod go through one descriptor
-    /// opened without following links, so nothing can be swapped between.
+    /// private; a symbolic link, or another user's directory, is refused and
+    /// left as it is (see [`files::private_dir`]).
     pub fn ensure_dir(&self) -> io::Result<()> {
-        self.check_existing_dir()?;
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)?;
-        let dir = match OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&self.dir)
-        {
-            Ok(dir) => dir,
-            Err(e) => {
-                self.check_existing_dir()?;
-                return Err(e);
-            }
-        };
-        let meta = dir.metadata()?;
-        check_owner(&meta).map_err(|why| self.refused(&why))?;
-        if meta.mode() & 0o077 != 0 {
-            eprintln!(
-                "mfa: warning: {} was open to others (mode {:o}); made it 0700",
-                crate::paths::display(&self.dir),
-                meta.mode() & 0o777
-            );
-            dir.set_permissions(fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
+        files::private_dir(&self.dir).map_err(with_hint)
     }
 
     /// Waits for the entry's lock. Without a usable cache directory the run
@@ -259,7 +212,7 @@ impl Cache {
         };
         match attempt() {
             Ok(file) => Ok(Lock { _file: Some(file) }),
-            Err(e) if is_refused(&e) => Err(UsageError::new(e.to_string())),
+            Err(e) if files::refusal(&e).is_some() => Err(UsageError::new(e.to_string())),
             Err(e) => {
                 eprintln!(
                     "mfa: warning: cannot lock the session cache in {}: {e}",
@@ -362,30 +315,16 @@ impl Cache {
     }
 }
 
-/// Why a cache directory is refused (see [`Cache::ensure_dir`]).
-#[derive(Debug)]
-struct Refused(String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
-
-fn is_refused(error: &io::Error) -> bool {
-    error.get_ref().is_some_and(|e| e.is::<Refused>())
-}
-
-/// `Err(why)` unless the effective user owns what `meta` describes.
-fn check_owner(meta: &fs::Metadata) -> Result<(), String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() == me {
-        Ok(())
-    } else {
-        Err(format!("it belongs to another user (uid {})", meta.uid()))
+/// A refused directory's error, with what to do about it.
+fn with_hint(error: io::Error) -> io::Error {
+    match files::refusal(&error) {
+        Some(refused) => io::Error::new(
+            error.kind(),
+            files::RefusedDir(format!(
+                "{refused}; remove it, or set MFA_CACHE_DIR to a directory of your own"
+            )),
+        ),
+        None => error,
     }
 }
 
@@ -408,7 +347,7 @@ fn read_entry(path: &Path) -> Option<Entry> {
     let Ok(meta) = file.metadata() else {
         return None;
     };
-    if let Err(why) = check_owner(&meta) {
+    if let Err(why) = files::check_owner(&meta) {
         eprintln!(
             "mfa: warning: ignoring {}: {why}; a new session replaces it",
             crate::paths::display(path)
@@ -441,6 +380,8 @@ fn read_entry(path: &Path) -> Option<Entry> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn entry(expiration: i64) -> Entry {

@@ -232,6 +232,94 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomically(path, dir, bytes, 0o600)
 }
 
+/// A directory mfa will not keep secrets in: a symbolic link, or another
+/// user's. Whoever planted it would read what is written there, or choose
+/// what mfa reads.
+#[derive(Debug)]
+pub struct RefusedDir(pub String);
+
+impl std::fmt::Display for RefusedDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RefusedDir {}
+
+/// The refusal inside an error from [`check_own_dir`] or [`private_dir`].
+pub fn refusal(error: &io::Error) -> Option<&RefusedDir> {
+    error.get_ref().and_then(|e| e.downcast_ref::<RefusedDir>())
+}
+
+fn refuse(dir: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        RefusedDir(format!("refusing {}: {why}", crate::paths::display(dir))),
+    )
+}
+
+/// `Err(why)` unless the effective user owns what `meta` describes.
+pub fn check_owner(meta: &fs::Metadata) -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() == me {
+        Ok(())
+    } else {
+        Err(format!("it belongs to another user (uid {})", meta.uid()))
+    }
+}
+
+/// Whether `dir` exists (`Ok(false)`: not yet), refusing ([`RefusedDir`])
+/// one that is a symbolic link or another user's.
+pub fn check_own_dir(dir: &Path) -> io::Result<bool> {
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(refuse(dir, "it is a symbolic link"));
+    }
+    check_owner(&meta).map_err(|why| refuse(dir, &why))?;
+    Ok(true)
+}
+
+/// Creates `dir` 0700, or makes an existing one of the user's private (a
+/// directory others can write to would let them swap or hold its files).
+/// A symbolic link, or another user's directory, is refused and left as it
+/// is. The checks and the chmod go through one descriptor opened without
+/// following links, so nothing can be swapped in between.
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    check_own_dir(dir)?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(dir);
+    let handle = match opened {
+        Ok(handle) => handle,
+        Err(e) => {
+            check_own_dir(dir)?;
+            return Err(e);
+        }
+    };
+    let meta = handle.metadata()?;
+    check_owner(&meta).map_err(|why| refuse(dir, &why))?;
+    if meta.mode() & 0o077 != 0 {
+        eprintln!(
+            "mfa: warning: {} was open to others (mode {:o}); made it 0700",
+            crate::paths::display(dir),
+            meta.mode() & 0o777
+        );
+        handle.set_permissions(fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -334,3 +334,28 @@ fn rotate_keeps_keys_written_while_it_waited_for_the_lock() {
         "the new key is gone"
     );
 }
+
+/// Issue 10, item 7: the file store writes no key file into a directory
+/// planted as a link at its place, and leaves that directory as it was.
+#[test]
+fn the_file_store_refuses_a_keys_directory_that_is_a_link() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox.config(&standard_config());
+    let elsewhere = sandbox.path("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let data = sandbox.home.join(".local/share/mfa");
+    std::fs::create_dir_all(&data).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, data.join("keys")).unwrap();
+    let out = sandbox
+        .mfa()
+        .env("MFA_BACKEND", "file")
+        .env("MFA_FILE_PASSPHRASE", PASSPHRASE)
+        .env("AWS_ACCESS_KEY_ID", USER_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", USER_SECRET)
+        .args(["add", "alice", "--from-env"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "symbolic link");
+    assert!(all_files(&elsewhere).is_empty());
+}

@@ -271,7 +271,8 @@ impl KeyStore for FileStore {
         };
         let mut text = serde_json::to_string(&file)?;
         text.push('\n');
-        super::create_private_dir(&self.dir)
+        // Not into a link or another user's directory planted here.
+        crate::files::private_dir(&self.dir)
             .with_context(|| format!("cannot create {}", display(&self.dir)))?;
         crate::files::write_private(&path, text.as_bytes())
             .with_context(|| format!("cannot write {}", display(&path)))
