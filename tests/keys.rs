@@ -293,7 +293,11 @@ fn migrate_refuses_two_different_pairs_and_changes_nothing() {
         "[profile alice]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = config-secret\n";
     sandbox.config(config).credentials(&standard_credentials());
     let out = keyed(&sandbox, &["migrate", "alice"]);
-    assert_fails(&out, 2, "other keys in");
+    assert_fails(
+        &out,
+        2,
+        "more than one pair of keys (line 2 of ~/.aws/config",
+    );
     assert_eq!(
         std::fs::read_to_string(sandbox.home.join(".aws/config")).unwrap(),
         config
@@ -301,6 +305,24 @@ fn migrate_refuses_two_different_pairs_and_changes_nothing() {
     assert_eq!(
         std::fs::read_to_string(sandbox.home.join(".aws/credentials")).unwrap(),
         standard_credentials()
+    );
+    assert!(all_files(&sandbox.home.join(".local/share/mfa")).is_empty());
+
+    // An older pair shadowed by a later line of the same file: the same.
+    let shadowed = format!(
+        "[alice]\naws_access_key_id = AKIASHADOWED\n{}",
+        standard_credentials()
+    );
+    sandbox.config(&standard_config()).credentials(&shadowed);
+    let out = keyed(&sandbox, &["migrate", "alice"]);
+    assert_fails(
+        &out,
+        2,
+        "more than one pair of keys (line 2 of ~/.aws/credentials",
+    );
+    assert_eq!(
+        std::fs::read_to_string(sandbox.home.join(".aws/credentials")).unwrap(),
+        shadowed
     );
     assert!(all_files(&sandbox.home.join(".local/share/mfa")).is_empty());
 }

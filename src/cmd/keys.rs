@@ -144,15 +144,39 @@ fn parse_locked(file: &Locked, path: &Path, kind: FileKind) -> Result<document::
         .map_err(|e| UsageError::new(e.to_string()).into())
 }
 
-/// The file's text without the profile's keys, when it has any to remove.
+/// The file's text without the profile's key lines, when it has any. An
+/// error unless every line removed holds exactly the keys being stored: a
+/// pair shadowed by a later line, or other keys in the other file, would
+/// be lost.
 fn without_keys(
     file: &Locked,
     doc: &document::Document,
     profile: &str,
-) -> Option<(String, String)> {
-    let old = file.text()?;
-    let new = edit::remove_properties(doc, profile, &KEY_PROPERTIES).render();
-    (new != old).then(|| (old.to_string(), new))
+    keys: [&str; 2],
+) -> Result<Option<(String, String)>> {
+    let Some(old) = file.text() else {
+        return Ok(None);
+    };
+    let edited = edit::remove_properties(doc, profile, &KEY_PROPERTIES);
+    // Only lines are dropped, in order: what `edited` lacks was removed.
+    let mut kept = edited.lines.iter().peekable();
+    for (index, line) in doc.lines.iter().enumerate() {
+        if kept.peek() == Some(&line) {
+            kept.next();
+            continue;
+        }
+        let stored = matches!(&line.item, document::Item::Property { key, value }
+            if KEY_PROPERTIES.iter().zip(keys).any(|(k, v)| key == k && value == v));
+        if !stored {
+            bail!(UsageError::new(format!(
+                "profile `{profile}` has more than one pair of keys (line {} of {} is not the pair being moved): keep one pair, then migrate; nothing was changed",
+                index + 1,
+                crate::paths::display(&doc.path)
+            )));
+        }
+    }
+    let new = edited.render();
+    Ok((new != old).then(|| (old.to_string(), new)))
 }
 
 /// Puts the store back as it was before `migrate` stored `profile`'s keys.
@@ -208,19 +232,9 @@ pub fn migrate(args: KeyProfileArgs, env: &Env) -> Result<()> {
             "profile `{profile}` holds temporary keys, which are not worth storing"
         )));
     }
-    // Keys in both files that differ: removing both would lose one pair.
-    let config_alone = Profiles::from_documents(Some(&config_doc), None);
-    let in_config = keys_in_file(&config_alone, &profile, FileKind::Config);
-    if in_config[0].is_some_and(|v| v != id) || in_config[1].is_some_and(|v| v != secret) {
-        bail!(UsageError::new(format!(
-            "profile `{profile}` has other keys in {} than in {}: keep one pair, then migrate; nothing was changed",
-            crate::paths::display(&config_path),
-            crate::paths::display(&credentials_path)
-        )));
-    }
+    let new_credentials = without_keys(&credentials, &credentials_doc, &profile, [id, secret])?;
+    let new_config = without_keys(&config, &config_doc, &profile, [id, secret])?;
     let keys = long_term(id, secret)?;
-    let new_credentials = without_keys(&credentials, &credentials_doc, &profile);
-    let new_config = without_keys(&config, &config_doc, &profile);
 
     let previous = store.get(&profile).with_context(|| {
         format!(
