@@ -4,7 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::context::Env;
 use crate::creds::Credentials;
+use crate::error::UsageError;
+use crate::files;
 
 pub const ENTRY_VERSION: u32 = 1;
 
@@ -130,6 +132,10 @@ impl Cache {
     /// thousands of profiles then opens only the entries that exist.
     /// `None` when the directory cannot be read (then each is tried).
     pub fn entry_ids(&self) -> Option<std::collections::HashSet<String>> {
+        match self.check_existing_dir() {
+            Ok(true) => {}
+            Ok(false) | Err(_) => return Some(Default::default()),
+        }
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Some(Default::default()),
@@ -147,41 +153,33 @@ impl Cache {
     }
 
     /// The entry, if there is a usable one. A damaged entry, or one that
-    /// others could read, is passed over with a warning and later replaced.
+    /// others could read, is passed over with a warning and later replaced;
+    /// a directory mfa refuses holds none.
     pub fn read(&self, key: &Key) -> Option<Entry> {
-        read_entry(&self.path(key))
+        match self.check_existing_dir() {
+            Ok(true) => read_entry(&self.path(key)),
+            Ok(false) | Err(_) => None,
+        }
     }
 
-    /// Creates the directory 0700, or makes an existing one ours and private:
-    /// a directory others can write to would let them swap or hold entries.
+    /// Whether the directory exists (`Ok(false)`: not yet), refusing one
+    /// that is a symbolic link or another user's (see [`files::private_dir`]).
+    fn check_existing_dir(&self) -> io::Result<bool> {
+        files::check_own_dir(&self.dir).map_err(with_hint)
+    }
+
+    /// Creates the directory 0700, or makes an existing one of the user's
+    /// private; a symbolic link, or another user's directory, is refused and
+    /// left as it is (see [`files::private_dir`]).
     pub fn ensure_dir(&self) -> io::Result<()> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)?;
-        let meta = fs::metadata(&self.dir)?;
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if meta.uid() != me {
-            return Err(io::Error::other(format!(
-                "{} belongs to another user",
-                crate::paths::display(&self.dir)
-            )));
-        }
-        if meta.mode() & 0o077 != 0 {
-            eprintln!(
-                "mfa: warning: {} was open to others (mode {:o}); made it 0700",
-                crate::paths::display(&self.dir),
-                meta.mode() & 0o777
-            );
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
+        files::private_dir(&self.dir).map_err(with_hint)
     }
 
     /// Waits for the entry's lock. Without a usable cache directory the run
-    /// goes on unlocked, with a warning: credentials matter more than the cache.
-    pub fn lock(&self, key: &Key) -> Lock {
+    /// goes on unlocked, with a warning: credentials matter more than the
+    /// cache. A directory refused as planted stops the run (exit 2): going
+    /// on would hide that someone set it up.
+    pub fn lock(&self, key: &Key) -> Result<Lock, UsageError> {
         let attempt = || -> io::Result<File> {
             self.ensure_dir()?;
             let file = OpenOptions::new()
@@ -189,6 +187,7 @@ impl Cache {
                 .truncate(false)
                 .write(true)
                 .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                 .open(self.dir.join(format!("{}.lock", key.id)))?;
             let deadline = std::time::Instant::now() + self.lock_wait;
             let mut told = false;
@@ -212,13 +211,14 @@ impl Cache {
             }
         };
         match attempt() {
-            Ok(file) => Lock { _file: Some(file) },
+            Ok(file) => Ok(Lock { _file: Some(file) }),
+            Err(e) if files::refusal(&e).is_some() => Err(UsageError::new(e.to_string())),
             Err(e) => {
                 eprintln!(
                     "mfa: warning: cannot lock the session cache in {}: {e}",
                     crate::paths::display(&self.dir)
                 );
-                Lock { _file: None }
+                Ok(Lock { _file: None })
             }
         }
     }
@@ -250,6 +250,9 @@ impl Cache {
     }
 
     pub fn remove(&self, key: &Key) -> io::Result<bool> {
+        if !self.check_existing_dir()? {
+            return Ok(false);
+        }
         match fs::remove_file(self.path(key)) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
@@ -259,6 +262,9 @@ impl Cache {
 
     /// Deletes every entry, and temporary files a killed run may have left.
     pub fn clear(&self) -> io::Result<usize> {
+        if !self.check_existing_dir()? {
+            return Ok(0);
+        }
         let Ok(dir) = fs::read_dir(&self.dir) else {
             return Ok(0);
         };
@@ -278,6 +284,14 @@ impl Cache {
 
     /// Every entry file, with what could be read of it.
     pub fn entries(&self) -> Vec<(PathBuf, Option<Entry>)> {
+        match self.check_existing_dir() {
+            Ok(true) => {}
+            Ok(false) => return Vec::new(),
+            Err(e) => {
+                eprintln!("mfa: warning: {e}");
+                return Vec::new();
+            }
+        }
         let Ok(dir) = fs::read_dir(&self.dir) else {
             return Vec::new();
         };
@@ -301,8 +315,25 @@ impl Cache {
     }
 }
 
+/// A refused directory's error, with what to do about it.
+fn with_hint(error: io::Error) -> io::Error {
+    match files::refusal(&error) {
+        Some(refused) => io::Error::new(
+            error.kind(),
+            files::RefusedDir(format!(
+                "{refused}; remove it, or set MFA_CACHE_DIR to a directory of your own"
+            )),
+        ),
+        None => error,
+    }
+}
+
 fn read_entry(path: &Path) -> Option<Entry> {
-    let mut file = match File::open(path) {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path);
+    let mut file = match opened {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
@@ -313,7 +344,17 @@ fn read_entry(path: &Path) -> Option<Entry> {
             return None;
         }
     };
-    let mode = file.metadata().map(|m| m.mode()).unwrap_or(0);
+    let Ok(meta) = file.metadata() else {
+        return None;
+    };
+    if let Err(why) = files::check_owner(&meta) {
+        eprintln!(
+            "mfa: warning: ignoring {}: {why}; a new session replaces it",
+            crate::paths::display(path)
+        );
+        return None;
+    }
+    let mode = meta.mode();
     if mode & 0o077 != 0 {
         eprintln!(
             "mfa: warning: ignoring {}: it is readable by others (mode {:o}); a new session replaces it",
@@ -339,6 +380,8 @@ fn read_entry(path: &Path) -> Option<Entry> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn entry(expiration: i64) -> Entry {
@@ -400,19 +443,38 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_that_is_a_link_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        fs::create_dir(&target).unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o755)).unwrap();
+        let link = dir.path().join("mfa");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let cache = Cache::new(link);
+        let key = Key::new(EntryKind::Role, &["x"]);
+        let refused = cache.lock(&key).err().expect("refused");
+        assert!(refused.0.contains("symbolic link"), "{refused}");
+        cache.write(&key, &entry(1));
+        assert!(cache.clear().is_err());
+        assert_eq!(cache.read(&key), None);
+        assert_eq!(fs::metadata(&target).unwrap().mode() & 0o777, 0o755);
+        assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
+    }
+
+    #[test]
     fn a_held_lock_is_waited_for_only_so_long() {
         let dir = tempfile::tempdir().unwrap();
         let mut cache = Cache::new(dir.path().to_path_buf());
         cache.lock_wait = std::time::Duration::from_millis(300);
         let key = Key::new(EntryKind::Role, &["held"]);
-        let held = cache.lock(&key);
+        let held = cache.lock(&key).unwrap();
         assert!(held._file.is_some());
         let started = std::time::Instant::now();
-        let second = cache.lock(&key);
+        let second = cache.lock(&key).unwrap();
         assert!(second._file.is_none(), "goes on without the lock");
         assert!(started.elapsed() < std::time::Duration::from_secs(3));
         drop(held);
-        assert!(cache.lock(&key)._file.is_some());
+        assert!(cache.lock(&key).unwrap()._file.is_some());
     }
 
     #[test]

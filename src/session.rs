@@ -121,7 +121,7 @@ impl Engine<'_> {
         if !force && let Some(credentials) = self.fresh(&key) {
             return Ok((credentials, false));
         }
-        let _lock = self.cache.lock(&key);
+        let _lock = self.cache.lock(&key)?;
         if !force && let Some(credentials) = self.fresh(&key) {
             return Ok((credentials, false));
         }
@@ -158,7 +158,7 @@ impl Engine<'_> {
         if !force && let Some(credentials) = self.fresh(&key) {
             return Ok(credentials);
         }
-        let _lock = self.cache.lock(&key);
+        let _lock = self.cache.lock(&key)?;
         if !force && let Some(credentials) = self.fresh(&key) {
             return Ok(credentials);
         }

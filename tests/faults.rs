@@ -311,3 +311,55 @@ fn two_hundred_sdk_calls_from_twenty_processes_over_an_expiring_session() {
         "{assumed} AssumeRole in {elapsed} s"
     );
 }
+
+/// Issue 10, item 7: a symbolic link planted where the cache directory
+/// goes, or a directory of another user's there, is refused: nothing is
+/// written into it and its mode is left alone.
+#[test]
+fn a_planted_cache_directory_is_refused_never_chmod_ed() {
+    let aws = FakeAws::start();
+    let sandbox = standard(&aws);
+    let elsewhere = sandbox.path("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(sandbox.home.join(".cache")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, sandbox.cache_dir()).unwrap();
+    let out = sandbox.run(&["env", "alice", "--token", "123456"]);
+    assert_fails(&out, 2, "symbolic link");
+    let mode = std::fs::metadata(&elsewhere).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755, "not chmod-ed");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert_eq!(aws.calls().len(), 0, "refused before any call");
+    // `mfa clear --all` deletes nothing through the link either.
+    std::fs::write(elsewhere.join("precious.json"), "{}").unwrap();
+    let out = sandbox.run(&["clear", "--all"]);
+    assert!(!out.status.success());
+    assert!(elsewhere.join("precious.json").exists());
+
+    // Another user's directory (only root can make one here).
+    if effective_uid() == 0 {
+        let theirs = sandbox.path("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        let out = sandbox
+            .mfa()
+            .env("MFA_CACHE_DIR", &theirs)
+            .args(["env", "alice", "--token", "123456"])
+            .output()
+            .unwrap();
+        assert_fails(&out, 2, "belongs to another user");
+        let mode = std::fs::metadata(&theirs).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o777, "not chmod-ed");
+        assert_eq!(std::fs::read_dir(&theirs).unwrap().count(), 0);
+    }
+}
+
+fn effective_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of a file this process just made is its effective user.
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe");
+    std::fs::write(&probe, "").unwrap();
+    std::fs::metadata(&probe).unwrap().uid()
+}

@@ -248,3 +248,136 @@ fn rotate_works_for_keys_in_the_credentials_file_too() {
         "{after}"
     );
 }
+
+/// Issue 10, item 5: keys replaced in the file while `mfa migrate` waits
+/// for the lock are the keys it moves; the ones it first saw are not
+/// stored, and the new ones are not lost.
+#[test]
+fn migrate_moves_the_keys_the_file_holds_under_the_lock() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox.config(&standard_config()).credentials(
+        "[alice]\naws_access_key_id = AKIAOLDKEY\naws_secret_access_key = old-secret\n",
+    );
+    let migrate = delayed(&sandbox, "flock", &["migrate", "alice"])
+        .env("MFA_BACKEND", "file")
+        .env("MFA_FILE_PASSPHRASE", PASSPHRASE)
+        .spawn()
+        .unwrap();
+    let lock = sandbox.home.join(".aws/.credentials.mfa-lock");
+    wait_for("migrate takes the lock", || lock.exists());
+    // New keys pasted in while it waits.
+    sandbox.credentials(&standard_credentials());
+    let out = migrate.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(sandbox.home.join(".aws/credentials")).unwrap(),
+        "[alice]\n"
+    );
+    // The stored keys are the new ones: they make the session.
+    let out = keyed(&sandbox, &["env", "alice", "--token", "123456"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        aws.last_call("GetSessionToken")["access_key_id"],
+        USER_KEY_ID
+    );
+}
+
+/// Keys that differ between the config and the credentials file: migrate
+/// stops, and file and store stay as they were.
+#[test]
+fn migrate_refuses_two_different_pairs_and_changes_nothing() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let config =
+        "[profile alice]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = config-secret\n";
+    sandbox.config(config).credentials(&standard_credentials());
+    let out = keyed(&sandbox, &["migrate", "alice"]);
+    assert_fails(
+        &out,
+        2,
+        "more than one pair of keys (line 2 of ~/.aws/config",
+    );
+    assert_eq!(
+        std::fs::read_to_string(sandbox.home.join(".aws/config")).unwrap(),
+        config
+    );
+    assert_eq!(
+        std::fs::read_to_string(sandbox.home.join(".aws/credentials")).unwrap(),
+        standard_credentials()
+    );
+    assert!(all_files(&sandbox.home.join(".local/share/mfa")).is_empty());
+
+    // An older pair shadowed by a later line of the same file: the same.
+    let shadowed = format!(
+        "[alice]\naws_access_key_id = AKIASHADOWED\n{}",
+        standard_credentials()
+    );
+    sandbox.config(&standard_config()).credentials(&shadowed);
+    let out = keyed(&sandbox, &["migrate", "alice"]);
+    assert_fails(
+        &out,
+        2,
+        "more than one pair of keys (line 2 of ~/.aws/credentials",
+    );
+    assert_eq!(
+        std::fs::read_to_string(sandbox.home.join(".aws/credentials")).unwrap(),
+        shadowed
+    );
+    assert!(all_files(&sandbox.home.join(".local/share/mfa")).is_empty());
+}
+
+/// Issue 10, item 5 for rotate: keys put in the credentials file while
+/// rotate waited for the lock survive; the new key is deleted again.
+#[test]
+fn rotate_keeps_keys_written_while_it_waited_for_the_lock() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let (id, secret) = create_iam_user(&sandbox, "gina");
+    sandbox.config("").credentials(&format!(
+        "[gina]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    let rotate = delayed(&sandbox, "flock", &["rotate", "gina"])
+        .spawn()
+        .unwrap();
+    let lock = sandbox.home.join(".aws/.credentials.mfa-lock");
+    wait_for("rotate takes the lock", || lock.exists());
+    let theirs = "[gina]\naws_access_key_id = AKIATHEIRS\naws_secret_access_key = their-secret\n";
+    sandbox.credentials(theirs);
+    let out = rotate.wait_with_output().unwrap();
+    assert_fails(&out, 1, "changed while it was being rotated");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.home.join(".aws/credentials")).unwrap(),
+        theirs
+    );
+    assert_eq!(
+        active_keys(&sandbox, "gina"),
+        vec![id],
+        "the new key is gone"
+    );
+}
+
+/// Issue 10, item 7: the file store writes no key file into a directory
+/// planted as a link at its place, and leaves that directory as it was.
+#[test]
+fn the_file_store_refuses_a_keys_directory_that_is_a_link() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox.config(&standard_config());
+    let elsewhere = sandbox.path("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let data = sandbox.home.join(".local/share/mfa");
+    std::fs::create_dir_all(&data).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, data.join("keys")).unwrap();
+    let out = sandbox
+        .mfa()
+        .env("MFA_BACKEND", "file")
+        .env("MFA_FILE_PASSPHRASE", PASSPHRASE)
+        .env("AWS_ACCESS_KEY_ID", USER_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", USER_SECRET)
+        .args(["add", "alice", "--from-env"])
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, "symbolic link");
+    assert!(all_files(&elsewhere).is_empty());
+}

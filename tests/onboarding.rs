@@ -75,10 +75,13 @@ fn write_adds_a_section_and_keeps_every_other_byte() {
         !added.contains('\n') || added.matches("\r\n").count() == added.matches('\n').count(),
         "CRLF kept"
     );
+    // Group-readable is readable by others, as for cache and key files:
+    // session secrets go only into a private file.
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o640
+        0o600
     );
+    assert!(err.contains("readable by others (mode 0640)"), "{err}");
 
     // Again: the same section is replaced in place.
     let before = std::fs::read_to_string(&path).unwrap();
@@ -527,4 +530,169 @@ fn setup_asks_at_the_terminal_and_offers_the_users_device() {
     );
     let out = sandbox.run(&["env", "dave", "--token", &totp(seed, 0)]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Issue 10, item 6: `mfa write` and `mfa setup` in one directory, each
+/// under its own file's lock, never remove the other's temporary file.
+#[test]
+fn writers_of_two_files_in_one_directory_keep_each_others_temporaries() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    assert!(
+        sandbox
+            .run(&["env", "alice", "--token", "123456"])
+            .status
+            .success()
+    );
+    let bin = env!("CARGO_BIN_EXE_mfa");
+    for round in 0..2 {
+        let loops = [
+            format!(
+                "for i in $(seq 40); do '{bin}' write alice --section s$((i%3)) || exit 1; done"
+            ),
+            format!(
+                "for i in $(seq 40); do '{bin}' setup --yes --profile alice --mfa-serial {SERIAL} --region r$((i%2)) || exit 1; done"
+            ),
+        ];
+        let children: Vec<_> = loops
+            .iter()
+            .map(|script| {
+                sandbox
+                    .command("sh")
+                    .args(["-c", script])
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {}", stderr(&out));
+        }
+    }
+    let text = std::fs::read_to_string(credentials_path(&sandbox)).unwrap();
+    assert!(text.starts_with(&standard_credentials()), "{text}");
+}
+
+/// Issue 10, item 8: session secrets never go into a file others can read:
+/// it is made 0600 with a message; and the temporary file, the one a
+/// killed writer would leave, is 0600 while it holds them.
+#[test]
+fn write_makes_a_credentials_file_others_can_read_private_and_its_temporary_too() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    let path = credentials_path(&sandbox);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(
+        sandbox
+            .run(&["env", "admin", "--token", "123456"])
+            .status
+            .success()
+    );
+    // Every fsync held up: the temporary file is looked at while it waits.
+    let writer = delayed(&sandbox, "fsync", &["write", "admin"])
+        .spawn()
+        .unwrap();
+    let aws_dir = sandbox.home.join(".aws");
+    let temporary = || {
+        std::fs::read_dir(&aws_dir)
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+    };
+    wait_for("a temporary file", || temporary().is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    if let Some(entry) = temporary() {
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the temporary file holding the session");
+    }
+    let out = writer.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        stderr(&out).contains("was readable by others (mode 0644)")
+            && stderr(&out).contains("now 0600"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("[admin-mfa]")
+    );
+}
+
+/// Issue 10, item 7: `--png` onto a symlink replaces the link; the file it
+/// pointed to stays as it was.
+#[test]
+fn device_create_png_does_not_write_through_a_symlink() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let (id, secret) = create_iam_user(&sandbox, "dora");
+    sandbox.config("[profile dora]\n").credentials(&format!(
+        "[dora]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    let important = sandbox.path("important.txt");
+    std::fs::write(&important, "keep me\n").unwrap();
+    let png = sandbox.path("qr.png");
+    std::os::unix::fs::symlink(&important, &png).unwrap();
+    let out = sandbox.run(&[
+        "device",
+        "create",
+        "dora",
+        "--profile",
+        "dora",
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&important).unwrap(), "keep me\n");
+    let meta = std::fs::symlink_metadata(&png).unwrap();
+    assert!(meta.file_type().is_file());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+}
+
+/// Issue 10, item 5 for setup: keys another run put in the credentials
+/// file while setup waited for the lock are not overwritten.
+#[test]
+fn setup_does_not_overwrite_keys_written_while_it_waited_for_the_lock() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config("")
+        .credentials("[work]\nregion = eu-west-1\n");
+    let mut command = delayed(
+        &sandbox,
+        "flock",
+        &["setup", "--yes", "--profile", "work", "--keys-from-env"],
+    );
+    command
+        .args(["--mfa-serial", SERIAL, "--region", "eu-west-1"])
+        .env("AWS_ACCESS_KEY_ID", "AKIASETUPKEY")
+        .env("AWS_SECRET_ACCESS_KEY", "setup-secret");
+    let setup = command.spawn().expect("strace");
+    let lock = sandbox.home.join(".aws/.credentials.mfa-lock");
+    wait_for("setup takes the lock", || lock.exists());
+    let theirs = "[work]\nregion = eu-west-1\naws_access_key_id = AKIATHEIRS\naws_secret_access_key = their-secret\n";
+    std::fs::write(credentials_path(&sandbox), theirs).unwrap();
+    let out = setup.wait_with_output().unwrap();
+    assert_fails(&out, 2, "changed while setup ran");
+    assert_eq!(
+        std::fs::read_to_string(credentials_path(&sandbox)).unwrap(),
+        theirs
+    );
+    assert_eq!(
+        std::fs::read_to_string(sandbox.home.join(".aws/config")).unwrap(),
+        ""
+    );
 }

@@ -126,14 +126,14 @@ fn create(args: DeviceCreateArgs, env: &Env) -> Result<()> {
     if let Some(path) = &args.png {
         let png = qr_png(&uri)?;
         // The picture holds the seed: readable by its owner only.
-        write_private(path, &png)
+        crate::files::write_private(path, &png)
             .with_context(|| format!("cannot write {}", crate::paths::display(path)))?;
         eprintln!("mfa: wrote the QR code to {}", crate::paths::display(path));
     }
     let path = pending_path(env, &keys.profile);
     if let Err(e) = crate::cache::Cache::from_env(env)
         .ensure_dir()
-        .and_then(|_| write_private(&path, device.serial.as_bytes()))
+        .and_then(|_| crate::files::write_private(&path, device.serial.as_bytes()))
     {
         eprintln!("mfa: warning: cannot remember the device for `enable` ({e}): pass --serial");
     }
@@ -161,24 +161,15 @@ fn create(args: DeviceCreateArgs, env: &Env) -> Result<()> {
     crate::output::print(&out)
 }
 
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(bytes)
-}
-
 fn enable(args: DeviceEnableArgs, env: &Env) -> Result<()> {
     let keys = root_keys(args.profile.as_deref(), env)?;
     let pending = pending_path(env, &keys.profile);
     let serial = match args.serial {
         Some(serial) => serial,
-        None => std::fs::read_to_string(&pending)
+        // Only from a cache directory of the user's own (see ensure_dir).
+        None => crate::cache::Cache::from_env(env)
+            .ensure_dir()
+            .and_then(|_| std::fs::read_to_string(&pending))
             .map(|s| s.trim().to_string())
             .ok()
             .filter(|s| !s.is_empty())

@@ -2,6 +2,7 @@
 //! (SPEC §7). The key store is picked by `MFA_BACKEND` (see
 //! `crate::keystore`); the credentials file is edited losslessly.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -11,6 +12,7 @@ use crate::config::{FileKind, Profiles, document, edit};
 use crate::context::Env;
 use crate::creds::Credentials;
 use crate::error::UsageError;
+use crate::files::{Access, Locked};
 use crate::iam::{Iam, SdkIam};
 use crate::keystore::{self, KeyStore};
 use crate::resolve::{Overrides, Root};
@@ -121,22 +123,100 @@ pub fn remove(args: KeyProfileArgs, env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// Removes the profile's keys from one file, losslessly, under its lock.
-fn remove_from_file(path: &std::path::Path, kind: FileKind, profile: &str) -> Result<bool> {
-    crate::files::update(path, |old| {
-        let Some(old) = old else { return Ok(None) };
-        let doc = document::parse(old, path, kind).map_err(|e| UsageError::new(e.to_string()))?;
-        Ok(Some(
-            edit::remove_properties(&doc, profile, &KEY_PROPERTIES).render(),
-        ))
+/// A profile's key properties (id, secret) as set in one of the files.
+/// `profiles` may be merged: only values that come from `file` count.
+pub(crate) fn keys_in_file<'a>(
+    profiles: &'a Profiles,
+    profile: &str,
+    file: FileKind,
+) -> [Option<&'a str>; 2] {
+    let found = profiles.get(profile);
+    KEY_PROPERTIES.map(|key| {
+        found
+            .and_then(|p| p.properties.iter().find(|q| q.key == key))
+            .filter(|q| q.origin.file == file)
+            .map(|q| q.value.as_str())
     })
+}
+
+fn parse_locked(file: &Locked, path: &Path, kind: FileKind) -> Result<document::Document> {
+    document::parse(file.text().unwrap_or(""), path, kind)
+        .map_err(|e| UsageError::new(e.to_string()).into())
+}
+
+/// The file's text without the profile's key lines, when it has any. An
+/// error unless every line removed holds exactly the keys being stored: a
+/// pair shadowed by a later line, or other keys in the other file, would
+/// be lost.
+fn without_keys(
+    file: &Locked,
+    doc: &document::Document,
+    profile: &str,
+    keys: [&str; 2],
+) -> Result<Option<(String, String)>> {
+    let Some(old) = file.text() else {
+        return Ok(None);
+    };
+    let edited = edit::remove_properties(doc, profile, &KEY_PROPERTIES);
+    // Only lines are dropped, in order: what `edited` lacks was removed.
+    let mut kept = edited.lines.iter().peekable();
+    for (index, line) in doc.lines.iter().enumerate() {
+        if kept.peek() == Some(&line) {
+            kept.next();
+            continue;
+        }
+        let stored = matches!(&line.item, document::Item::Property { key, value }
+            if KEY_PROPERTIES.iter().zip(keys).any(|(k, v)| key == k && value == v));
+        if !stored {
+            bail!(UsageError::new(format!(
+                "profile `{profile}` has more than one pair of keys (line {} of {} is not the pair being moved): keep one pair, then migrate; nothing was changed",
+                index + 1,
+                crate::paths::display(&doc.path)
+            )));
+        }
+    }
+    let new = edited.render();
+    Ok((new != old).then(|| (old.to_string(), new)))
+}
+
+/// Puts the store back as it was before `migrate` stored `profile`'s keys.
+fn restore_store(
+    store: &dyn KeyStore,
+    env: &Env,
+    profile: &str,
+    previous: Option<&Credentials>,
+) -> Result<()> {
+    match previous {
+        Some(keys) => {
+            store.set(profile, keys)?;
+            keystore::mark(env, profile, store.name(), true)
+        }
+        None => {
+            store.delete(profile)?;
+            keystore::mark(env, profile, store.name(), false)
+        }
+    }
 }
 
 pub fn migrate(args: KeyProfileArgs, env: &Env) -> Result<()> {
     let profile = args.profile;
-    let files = crate::config::load(env)?;
-    let profiles = files.profiles;
+    let store = keystore::open(env)?;
+    let credentials_path = crate::config::credentials_path(env);
+    let config_path = crate::config::config_path(env);
+    // Both files stay locked from the first read to the last write
+    // (credentials first, config second, always in that order), so the
+    // keys removed are exactly the keys stored, whatever else runs.
+    let mut credentials = Locked::open(&credentials_path, Access::OwnerOnly)?;
+    let mut config = Locked::open(&config_path, Access::KeepMode)?;
+    let credentials_doc = parse_locked(&credentials, &credentials_path, FileKind::Credentials)?;
+    let config_doc = parse_locked(&config, &config_path, FileKind::Config)?;
+    let profiles = Profiles::from_documents(Some(&config_doc), Some(&credentials_doc));
     let Some(found) = profiles.get(&profile) else {
+        if keystore::stored_in(env, &profile).is_some() {
+            bail!(UsageError::new(format!(
+                "profile `{profile}` has no keys in the files to move"
+            )));
+        }
         return Err(crate::resolve::unknown_profile(&profiles, &profile).into());
     };
     let (Some(id), Some(secret)) = (
@@ -152,17 +232,47 @@ pub fn migrate(args: KeyProfileArgs, env: &Env) -> Result<()> {
             "profile `{profile}` holds temporary keys, which are not worth storing"
         )));
     }
+    let new_credentials = without_keys(&credentials, &credentials_doc, &profile, [id, secret])?;
+    let new_config = without_keys(&config, &config_doc, &profile, [id, secret])?;
     let keys = long_term(id, secret)?;
-    let store = keystore::open(env)?;
-    // Out of the file only once the store has given them back.
-    store_verified(store.as_ref(), env, &profile, &keys)?;
-    let mut changed = Vec::new();
-    if remove_from_file(&files.credentials_path, FileKind::Credentials, &profile)? {
-        changed.push(crate::paths::display(&files.credentials_path));
+
+    let previous = store.get(&profile).with_context(|| {
+        format!(
+            "cannot read what the {} store holds for profile `{profile}`; nothing was changed",
+            store.name()
+        )
+    })?;
+    // Out of the files only once the store has given them back.
+    if let Err(e) = store_verified(store.as_ref(), env, &profile, &keys) {
+        let _ = restore_store(store.as_ref(), env, &profile, previous.as_ref());
+        return Err(e.context("nothing was changed"));
     }
-    if remove_from_file(&files.config_path, FileKind::Config, &profile)? {
-        changed.push(crate::paths::display(&files.config_path));
+    let mut config_written = false;
+    let mut written = || -> Result<()> {
+        if let Some((_, new)) = &new_config {
+            config_written = config.replace(new)?;
+        }
+        if let Some((_, new)) = &new_credentials {
+            credentials.replace(new)?;
+        }
+        Ok(())
+    };
+    if let Err(e) = written() {
+        // Back as it was: the config file if it was written, and the store.
+        if let (Some((old, _)), true) = (&new_config, config_written) {
+            let _ = config.replace(old);
+        }
+        let _ = restore_store(store.as_ref(), env, &profile, previous.as_ref());
+        return Err(e.context("nothing was moved"));
     }
+    let changed: Vec<String> = [
+        (&new_config, &config_path),
+        (&new_credentials, &credentials_path),
+    ]
+    .into_iter()
+    .filter(|(new, _)| new.is_some())
+    .map(|(_, path)| crate::paths::display(path))
+    .collect();
     eprintln!(
         "mfa: moved the keys of profile `{profile}` into the {} store and out of {}",
         store.name(),
@@ -194,6 +304,7 @@ pub fn rotate(args: KeyProfileArgs, env: &Env) -> Result<()> {
             chain.root.profile()
         )));
     }
+    let seen_in_file = keys_in_file(&profiles, &profile, FileKind::Credentials);
     let old = super::fetch_root(env, &chain.root)?;
     if !old.is_long_term() || matches!(chain.root, Root::Process { .. }) {
         bail!(UsageError::new(format!(
@@ -219,9 +330,21 @@ pub fn rotate(args: KeyProfileArgs, env: &Env) -> Result<()> {
     if let Err(e) = until_it_works(&sts, &new) {
         return Err(undo(e.context("the new key does not work")));
     }
+    let changed_meanwhile = || {
+        anyhow!(
+            "the keys of profile `{profile}` changed while it was being rotated; they are left as they are"
+        )
+    };
     let stored = match &chain.root {
         Root::Stored { .. } => match keystore::open_for(env, &profile)? {
-            Some(store) => store_verified(store.as_ref(), env, &profile, &new),
+            // Replace only the key that was rotated.
+            Some(store) => match store.get(&profile) {
+                Ok(Some(current)) if current == old => {
+                    store_verified(store.as_ref(), env, &profile, &new)
+                }
+                Ok(_) => Err(changed_meanwhile()),
+                Err(e) => Err(e),
+            },
             None => Err(anyhow!("the key store holding the keys is gone")),
         },
         _ => crate::config::set_in_file(
@@ -232,7 +355,15 @@ pub fn rotate(args: KeyProfileArgs, env: &Env) -> Result<()> {
                 ("aws_access_key_id", new.access_key_id.as_str()),
                 ("aws_secret_access_key", new.secret_access_key.as_str()),
             ],
-            |_| Ok(()),
+            // Under the lock: the file holds what it held when the old key
+            // was read, else someone else's keys would be overwritten.
+            |current| {
+                if keys_in_file(current, &profile, FileKind::Credentials) == seen_in_file {
+                    Ok(())
+                } else {
+                    Err(changed_meanwhile())
+                }
+            },
         ),
     };
     if let Err(e) = stored {

@@ -243,6 +243,9 @@ pub fn run(args: SetupArgs, env: &Env) -> Result<()> {
         return Ok(());
     }
     if let (Some(name), Some(keys)) = (&plan.keys_profile, &plan.keys) {
+        // The plan was made from the files as read before the lock: keys
+        // another run put there since then must not be overwritten unseen.
+        let seen = super::keys::keys_in_file(&profiles, name, FileKind::Credentials);
         crate::config::set_in_file(
             &files.credentials_path,
             FileKind::Credentials,
@@ -251,7 +254,15 @@ pub fn run(args: SetupArgs, env: &Env) -> Result<()> {
                 ("aws_access_key_id", keys.access_key_id.as_str()),
                 ("aws_secret_access_key", keys.secret_access_key.as_str()),
             ],
-            |_| Ok(()),
+            |current| {
+                if super::keys::keys_in_file(current, name, FileKind::Credentials) == seen {
+                    return Ok(());
+                }
+                bail!(UsageError::new(format!(
+                    "the keys of profile `{name}` in {} changed while setup ran; nothing was written: run mfa setup again",
+                    crate::paths::display(&files.credentials_path)
+                )))
+            },
         )?;
     }
     let properties: Vec<(&str, &str)> = plan.config.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -105,7 +105,11 @@ pub fn set_in_file(
     properties: &[(&str, &str)],
     guard: impl FnOnce(&Profiles) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    crate::files::update(path, |old| {
+    let access = match kind {
+        FileKind::Credentials => crate::files::Access::OwnerOnly,
+        FileKind::Config => crate::files::Access::KeepMode,
+    };
+    crate::files::update(path, access, |old| {
         let doc = document::parse(old.unwrap_or(""), path, kind)
             .map_err(|e| UsageError::new(e.to_string()))?;
         let current = match kind {

@@ -18,8 +18,7 @@
 //! parser, the canonical check, or the AEAD tag. All files share one
 //! passphrase: `MFA_FILE_PASSPHRASE`, else asked on the terminal.
 
-use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -272,9 +271,10 @@ impl KeyStore for FileStore {
         };
         let mut text = serde_json::to_string(&file)?;
         text.push('\n');
-        super::create_private_dir(&self.dir)
+        // Not into a link or another user's directory planted here.
+        crate::files::private_dir(&self.dir)
             .with_context(|| format!("cannot create {}", display(&self.dir)))?;
-        write_atomically(&self.dir, &path, text.as_bytes())
+        crate::files::write_private(&path, text.as_bytes())
             .with_context(|| format!("cannot write {}", display(&path)))
     }
 
@@ -354,8 +354,13 @@ fn derive(passphrase: &str, input: &KdfInput) -> Result<Key> {
 /// Reads a key file that only its owner can read or write, as ssh insists
 /// for private keys.
 fn read_private(path: &Path) -> Result<String> {
-    use std::os::unix::fs::MetadataExt;
-    let file = File::open(path).with_context(|| format!("cannot read {}", display(path)))?;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    // A key file is never a link: one planted there is not followed.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .with_context(|| format!("cannot read {}", display(path)))?;
     let meta = file
         .metadata()
         .with_context(|| format!("cannot read {}", display(path)))?;
@@ -426,18 +431,4 @@ fn parse(text: &str, path: &Path) -> Result<(KeyFile, KdfInput, XNonce, Vec<u8>)
 
 fn decode(text: &str, path: &Path) -> Result<Vec<u8>> {
     BASE64.decode(text).map_err(|_| refused(path))
-}
-
-/// Writes `path` so that it is either the old file or the new one, whole:
-/// a private temporary file in the same directory, synced, renamed over.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .permissions(std::fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    File::open(dir)?.sync_all()
 }

@@ -91,7 +91,7 @@ pub fn mark(env: &Env, profile: &str, backend: &str, present: bool) -> Result<()
     if present {
         create_private_dir(&dir)?;
         if backend != "file" {
-            std::fs::write(&path, b"")?;
+            crate::files::write_private(&path, b"")?;
         }
     } else if backend != "file" {
         match std::fs::remove_file(&path) {

@@ -287,3 +287,28 @@ pub fn create_iam_user(sandbox: &Sandbox, user: &str) -> (String, String) {
     let field = |name: &str| key["AccessKey"][name].as_str().unwrap().to_string();
     (field("AccessKeyId"), field("SecretAccessKey"))
 }
+
+/// `mfa ARGS` under strace, every call of `syscall` held up for two
+/// seconds on its way in, so that a test can act in the middle (issue 10's
+/// own reproductions). Its stdout and stderr are piped.
+pub fn delayed(sandbox: &Sandbox, syscall: &str, args: &[&str]) -> Command {
+    let mut command = sandbox.command("strace");
+    detach_from_terminal(&mut command);
+    command
+        .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+        .arg(format!("inject={syscall}:delay_enter=2000000"))
+        .arg(env!("CARGO_BIN_EXE_mfa"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Waits (up to 20 s) until `ready` holds.
+pub fn wait_for(what: &str, ready: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < Duration::from_secs(20), "{what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
