@@ -1,34 +1,29 @@
-
+# mfa completion for bash: `eval "$(mfa completions bash)"`, or this file in
+# /usr/share/bash-completion/completions/mfa. The binary quotes each reply.
 _clap_complete_mfa() {
-    local IFS=$'\013'
-    local _CLAP_COMPLETE_INDEX=${COMP_CWORD}
-    local _CLAP_COMPLETE_COMP_TYPE=${COMP_TYPE}
-    if compopt +o nospace 2> /dev/null; then
-        local _CLAP_COMPLETE_SPACE=false
-    else
-        local _CLAP_COMPLETE_SPACE=true
-    fi
-    local words=("${COMP_WORDS[@]}")
-    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-        words[COMP_CWORD]="$2"
-    fi
-    COMPREPLY=( $( \
-        _CLAP_IFS="$IFS" \
-        _CLAP_COMPLETE_INDEX="$_CLAP_COMPLETE_INDEX" \
-        _CLAP_COMPLETE_COMP_TYPE="$_CLAP_COMPLETE_COMP_TYPE" \
-        _CLAP_COMPLETE_SPACE="$_CLAP_COMPLETE_SPACE" \
-        COMPLETE="bash" \
-        "mfa" -- "${words[@]}" \
-    ) )
-    if [[ $? != 0 ]]; then
-        unset COMPREPLY
-    elif [[ $_CLAP_COMPLETE_SPACE == false ]] && [[ "${COMPREPLY-}" =~ [=/:]$ ]]; then
+    local IFS=$'\013' globbing=1 spacing=
+    [[ $- == *f* ]] && globbing=
+    # Readline appends a space unless the reply ends in = / : (bash 4+).
+    compopt +o nospace 2>/dev/null && spacing=1
+    set -f
+    # Split on \v alone with globbing off: mapfile is ~25 ms slower over
+    # 5,000 replies.
+    # shellcheck disable=SC2207
+    COMPREPLY=($(
+        _MFA_COMPLETE_LINE="${COMP_LINE:0:COMP_POINT}" \
+        _MFA_COMPLETE_WORD="$2" \
+        COMPLETE=bash 'mfa' -- 'mfa'
+    ))
+    local status=$?
+    [[ $globbing ]] && set +f
+    if ((status != 0)); then
+        COMPREPLY=()
+    elif [[ $spacing && ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *[=/:] ]]; then
         compopt -o nospace
     fi
 }
-if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -o nospace -o bashdefault -o nosort -F _clap_complete_mfa mfa
+if ((BASH_VERSINFO[0] > 4 || BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4)); then
+    complete -o nospace -o bashdefault -o nosort -F _clap_complete_mfa 'mfa'
 else
-    complete -o nospace -o bashdefault -F _clap_complete_mfa mfa
+    complete -o nospace -o bashdefault -F _clap_complete_mfa 'mfa'
 fi
-

@@ -33,6 +33,7 @@ pub fn main() -> i32 {
     cmd::completions::note_shell();
     clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
         .var(cmd::completions::VAR)
+        .shells(cmd::completions::SHELLS)
         .complete();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,

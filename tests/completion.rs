@@ -109,7 +109,7 @@ fn bash_completes_subcommands_profiles_and_role_arns_read_at_tab_time() {
     std::fs::write(&other, "[profile elsewhere]\n").unwrap();
     let out = shell_command(&sandbox, "bash")
         .env("AWS_CONFIG_FILE", &other)
-        .args(["--norc", "-c", "eval \"$(mfa completions bash)\"; COMP_WORDS=(mfa show ''); COMP_CWORD=2; _clap_complete_mfa mfa '' show; printf '%s\\n' \"${COMPREPLY[@]}\""])
+        .args(["--norc", "-c", "eval \"$(mfa completions bash)\"; COMP_WORDS=(mfa show ''); COMP_CWORD=2; COMP_LINE='mfa show '; COMP_POINT=9; _clap_complete_mfa mfa '' show; printf '%s\\n' \"${COMPREPLY[@]}\""])
         .output()
         .unwrap();
     let listed = stdout(&out);
@@ -123,7 +123,7 @@ fn bash_completes_subcommands_profiles_and_role_arns_read_at_tab_time() {
 /// whether the run opened the config file.
 fn tab_reading_config(sandbox: &Sandbox) -> (Vec<String>, bool) {
     let trace = sandbox.path("tab.trace");
-    let script = "eval \"$(mfa completions bash)\"\nCOMP_WORDS=(mfa env '')\nCOMP_CWORD=2\nCOMP_TYPE=9\n\
+    let script = "eval \"$(mfa completions bash)\"\nCOMP_WORDS=(mfa env '')\nCOMP_CWORD=2\nCOMP_TYPE=9\nCOMP_LINE='mfa env '\nCOMP_POINT=8\n\
          _clap_complete_mfa mfa '' env\nprintf '%s\\n' \"${COMPREPLY[@]}\"";
     let mut command = shell_command(sandbox, "strace");
     command
@@ -301,4 +301,168 @@ fn completion_scripts_in_the_repository_are_current() {
             path.display()
         );
     }
+}
+
+/// A role ARN that runs three commands if TAB inserts it unescaped (the
+/// issue's, with the files in `dir`), and other ARNs and a profile name
+/// full of what a shell would read: glob, quotes, history, a backslash.
+fn hostile_arn(dir: &Path) -> String {
+    let dir = dir.display();
+    format!("x;touch${{IFS}}{dir}/p1;$(touch {dir}/p2)`touch {dir}/p3`")
+}
+const STAR_ARN: &str = "*";
+const QUOTES_ARN: &str = "arn:aws:iam::123456789012:role/it's \"q\" $HOME a\\b !x *";
+const ODD_PROFILE: &str = "a%b@c:d+e/f.g_h-i";
+
+/// A sandbox whose config holds the hostile values; `dir` is where the
+/// shell runs, with a file a glob would find.
+fn hostile_sandbox() -> (Sandbox, std::path::PathBuf) {
+    let sandbox = sandbox();
+    let dir = sandbox.path("work");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("victim"), "").unwrap();
+    sandbox.config(&format!(
+        "{}[profile prod]\nrole_arn = {}\nsource_profile = alice\n\n\
+         [profile star]\nrole_arn = {STAR_ARN}\nsource_profile = alice\n\n\
+         [profile quotes]\nrole_arn = {QUOTES_ARN}\nsource_profile = alice\n\n\
+         [profile {ODD_PROFILE}]\nregion = eu-west-1\n",
+        standard_config(),
+        hostile_arn(&dir)
+    ));
+    (sandbox, dir)
+}
+
+/// An interactive shell in a pseudo-terminal with mfa's completion loaded
+/// and `record`, which writes the words it gets to a file.
+struct Prompt {
+    term: rexpect::session::PtySession,
+    record: std::path::PathBuf,
+}
+
+impl Prompt {
+    fn start(sandbox: &Sandbox, shell: &str, dir: &Path) -> Prompt {
+        let record = sandbox.path("record");
+        let mut command = shell_command(sandbox, shell);
+        command
+            .current_dir(dir)
+            .env("RECORD", &record)
+            .env("TERM", "dumb")
+            .stdin(std::process::Stdio::inherit());
+        let setup = match shell {
+            "bash" => {
+                command.args(["--norc", "--noprofile", "-i"]);
+                "PS1='> '; bind 'set enable-bracketed-paste off'; eval \"$(mfa completions bash)\"\n\
+                 record() { printf '%s\\0' \"$@\" > \"$RECORD\"; echo \"$((40+2))-recorded\"; }"
+            }
+            "zsh" => {
+                command.args(["-f", "-i"]);
+                "unsetopt prompt_sp; unset zle_bracketed_paste; PROMPT='> '; autoload -Uz compinit && compinit -u -D\n\
+                 eval \"$(mfa completions zsh)\"\n\
+                 record() { printf '%s\\0' \"$@\" > \"$RECORD\"; echo \"$((40+2))-recorded\"; }"
+            }
+            _ => {
+                command.args(["--no-config", "-i"]).env("NO_COLOR", "1");
+                "function fish_prompt; echo -n '> '; end; set -g fish_greeting\n\
+                 mfa completions fish | source\n\
+                 function record; printf '%s\\0' $argv > $RECORD; echo (math 40 + 2)-recorded; end"
+            }
+        };
+        let mut term = spawn_command(command, Some(30_000)).unwrap();
+        for line in setup.lines() {
+            term.send_line(line).unwrap();
+        }
+        term.send_line("echo \"rea\"dy").unwrap();
+        term.exp_string("ready").unwrap();
+        Prompt { term, record }
+    }
+
+    /// Types `line`, presses TAB, then runs the completed line as
+    /// `record …`: the words the command would have received.
+    fn complete_and_run(&mut self, line: &str) -> Vec<String> {
+        let _ = std::fs::remove_file(&self.record);
+        self.term.send(line).unwrap();
+        self.term.send("\t").unwrap();
+        self.term.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        self.term.send_control('a').unwrap();
+        self.term.send_line("record ").unwrap();
+        self.term.exp_string("42-recorded").unwrap();
+        let recorded = std::fs::read(&self.record).unwrap();
+        String::from_utf8(recorded)
+            .unwrap()
+            .split_terminator('\0')
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// At a real prompt, TAB then Enter: each candidate reaches the command as
+/// the one literal word it is, typed bare, after an ARN's `:`, or inside
+/// an open quote; nothing in it runs or expands.
+fn tab_inserts_candidates_literally(shell: &str) {
+    let (sandbox, dir) = hostile_sandbox();
+    let hostile = hostile_arn(&dir);
+    let mut prompt = Prompt::start(&sandbox, shell, &dir);
+    let mut cases: Vec<(&str, String, &str)> = vec![
+        (
+            "mfa env prod --token 1 --role-arn x",
+            hostile.clone(),
+            "bare",
+        ),
+        (
+            "mfa env quotes --role-arn arn:aws:iam::123456789012:role/it",
+            QUOTES_ARN.into(),
+            "after :",
+        ),
+        ("mfa show a%b@c:d+", ODD_PROFILE.into(), "profile"),
+    ];
+    // Inside an open quote, and a bare `*` (clap's registration globbed
+    // it): bash only. zsh and fish expand a glob typed on the line at TAB,
+    // by design, and clap's scripts for them pass an open quote on as part
+    // of the word, which then matches nothing.
+    if shell == "bash" {
+        cases.extend([
+            ("mfa env prod --role-arn 'x;tou", hostile.clone(), "in '"),
+            ("mfa env prod --role-arn \"x;tou", hostile.clone(), "in \""),
+            ("mfa env star --role-arn '*", STAR_ARN.into(), "in '"),
+            ("mfa env star --role-arn *", STAR_ARN.into(), "bare *"),
+            (
+                "mfa env quotes --role-arn \"arn:aws:iam::123456789012:role/it",
+                QUOTES_ARN.into(),
+                "in \"",
+            ),
+            (
+                "mfa env quotes --role-arn arn:aws:iam::123456789012:role/'it",
+                QUOTES_ARN.into(),
+                "in ' after :",
+            ),
+        ]);
+    }
+    for (line, expected, how) in cases {
+        let words = prompt.complete_and_run(line);
+        let (typed_before, _) = line.rsplit_once(' ').unwrap();
+        let mut wanted: Vec<&str> = typed_before.split(' ').collect();
+        wanted.push(&expected);
+        assert_eq!(words, wanted, "{shell}, {how}: typed {line:?}");
+    }
+    prompt.term.send_line("exit").unwrap();
+    prompt.term.exp_eof().unwrap();
+    for ran in ["p1", "p2", "p3"] {
+        assert!(!dir.join(ran).exists(), "{shell}: {ran} was created");
+    }
+}
+
+#[test]
+fn bash_tab_inserts_hostile_candidates_as_one_literal_word() {
+    tab_inserts_candidates_literally("bash");
+}
+
+#[test]
+fn zsh_tab_inserts_hostile_candidates_as_one_literal_word() {
+    tab_inserts_candidates_literally("zsh");
+}
+
+#[test]
+fn fish_tab_inserts_hostile_candidates_as_one_literal_word() {
+    tab_inserts_candidates_literally("fish");
 }
