@@ -466,3 +466,110 @@ fn zsh_tab_inserts_hostile_candidates_as_one_literal_word() {
 fn fish_tab_inserts_hostile_candidates_as_one_literal_word() {
     tab_inserts_candidates_literally("fish");
 }
+
+/// The memo is trusted only as cache entries are: a regular file, not a
+/// link, the user's alone, in a directory that is the user's alone, every
+/// name a profile name. A memo someone else could have planted (identity
+/// lines copied from a real one: they need only `stat`) is ignored and
+/// written anew, and its names never reach TAB.
+#[test]
+fn a_memo_others_could_have_written_is_ignored_and_rebuilt() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let sandbox = sandbox();
+    let dir = sandbox.cache_dir();
+    let memo = dir.join("completion-profiles");
+    let mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    tab_reading_config(&sandbox);
+    let genuine = std::fs::read_to_string(&memo).unwrap();
+    assert!(
+        !tab_reading_config(&sandbox).1,
+        "a memo of the user's own answers"
+    );
+    let forged = format!("{genuine}planted\tmfa-user\n");
+    let me = std::fs::metadata(&dir).unwrap().uid();
+    // uid and gid of `nobody`: only root may give a file away.
+    let nobody = Some(65534);
+    let can_chown = me == 0;
+
+    let plant_file = |text: &str, file_mode: u32| {
+        let _ = std::fs::remove_file(&memo);
+        std::fs::write(&memo, text).unwrap();
+        mode(&memo, file_mode);
+    };
+    // How a forged memo is planted.
+    type Plant<'a> = Box<dyn Fn() + 'a>;
+    let cases: Vec<(&str, Plant)> = vec![
+        (
+            "writable by others",
+            Box::new(|| plant_file(&forged, 0o666)),
+        ),
+        (
+            "writable by the group",
+            Box::new(|| plant_file(&forged, 0o620)),
+        ),
+        (
+            "a link to a file of the user's",
+            Box::new(|| {
+                let target = sandbox.path("forged-memo");
+                std::fs::write(&target, &forged).unwrap();
+                mode(&target, 0o600);
+                let _ = std::fs::remove_file(&memo);
+                std::os::unix::fs::symlink(&target, &memo).unwrap();
+            }),
+        ),
+        (
+            "in a directory the group may write to",
+            Box::new(|| {
+                plant_file(&forged, 0o600);
+                mode(&dir, 0o770);
+            }),
+        ),
+        (
+            "a name no profile can have",
+            Box::new(|| plant_file(&format!("{genuine}planted;$(id)\tuser\n"), 0o600)),
+        ),
+        (
+            "owned by another user",
+            Box::new(|| {
+                plant_file(&forged, 0o600);
+                if can_chown {
+                    std::os::unix::fs::chown(&memo, nobody, nobody).unwrap();
+                }
+            }),
+        ),
+    ];
+    for (how, plant) in cases {
+        plant();
+        let (names, opened) = tab_reading_config(&sandbox);
+        assert!(opened, "{how}: the memo was believed");
+        assert!(
+            !names.iter().any(|n| n.contains("planted")),
+            "{how}: {names:?}"
+        );
+        assert_eq!(names[..3], ["alice", "admin", "readonly"], "{how}");
+        // Written anew: the user's own, private, and answering again.
+        let meta = std::fs::symlink_metadata(&memo).unwrap();
+        assert!(meta.is_file(), "{how}: not rebuilt");
+        assert_eq!((meta.uid(), meta.mode() & 0o777), (me, 0o600), "{how}");
+        assert!(!std::fs::read_to_string(&memo).unwrap().contains("planted"));
+        let dir_mode = std::fs::metadata(&dir).unwrap().mode() & 0o777;
+        assert_eq!(dir_mode, 0o700, "{how}");
+        assert!(
+            !tab_reading_config(&sandbox).1,
+            "{how}: the new memo answers"
+        );
+    }
+
+    // A directory that is another user's: the memo in it is ignored (and
+    // not rewritten there).
+    if can_chown {
+        plant_file(&forged, 0o600);
+        std::os::unix::fs::chown(&dir, nobody, nobody).unwrap();
+        let (names, opened) = tab_reading_config(&sandbox);
+        assert!(opened, "a memo in another user's directory was believed");
+        assert!(!names.iter().any(|n| n.contains("planted")), "{names:?}");
+    }
+}

@@ -12,10 +12,16 @@
 //! (once the files are old enough). Failures are not reported: completion
 //! must not print errors (the cache directory's own one-time warning,
 //! when it was open to others, aside).
+//!
+//! The identity lines need only `stat` of the user's files, so anyone who
+//! can write where the memo lives could forge one and feed TAB any names:
+//! it is read only as the cache's entries are trusted (a regular file,
+//! not a link, the user's alone, in a directory that is the user's alone),
+//! and every name and kind must be a valid profile name.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::MetadataExt;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -68,7 +74,7 @@ pub fn path(cache_dir: &Path) -> PathBuf {
 /// The remembered `(name, kind)` pairs, if the memo is still true of
 /// `sources`.
 pub fn read(memo: &Path, sources: &[&Path]) -> Option<Vec<(String, String)>> {
-    let text = fs::read_to_string(memo).ok()?;
+    let text = read_private(memo)?;
     let mut lines = text.lines();
     if lines.next()? != HEADER {
         return None;
@@ -89,9 +95,38 @@ pub fn read(memo: &Path, sources: &[&Path]) -> Option<Vec<(String, String)>> {
     lines
         .map(|line| {
             let (name, kind) = line.split_once('\t')?;
-            Some((name.to_string(), kind.to_string()))
+            let valid = crate::config::document::is_valid_name;
+            (valid(name) && valid(kind)).then(|| (name.to_string(), kind.to_string()))
         })
         .collect()
+}
+
+/// Whether a file or directory is the user's alone, as the cache's
+/// entries and directory must be: the user's own, closed to everyone else.
+fn private(meta: &fs::Metadata) -> bool {
+    crate::files::check_owner(meta).is_ok() && meta.mode() & 0o077 == 0
+}
+
+/// The memo's text, if only the user could have written it: its directory
+/// (not a link) and the file (opened without following a link, and not
+/// blocking on a FIFO) are [private].
+fn read_private(memo: &Path) -> Option<String> {
+    let dir = fs::symlink_metadata(memo.parent()?).ok()?;
+    if !dir.is_dir() || !private(&dir) {
+        return None;
+    }
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(memo)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || !private(&meta) {
+        return None;
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text).ok()?;
+    Some(text)
 }
 
 /// Writes the memo (atomically, 0600), unless a source changed too
