@@ -168,7 +168,7 @@ impl Cache {
                 crate::paths::display(&self.dir)
             )));
         }
-        if meta.mode() & 0o077 != 0 {
+        if open_to_others(meta.mode()) {
             eprintln!(
                 "mfa: warning: {} was open to others (mode {:o}); made it 0700",
                 crate::paths::display(&self.dir),
@@ -301,6 +301,12 @@ impl Cache {
     }
 }
 
+/// Whether a cache directory or entry with this mode lets group or others
+/// in: the one rule the cache keeps (and `mfa doctor` checks).
+pub fn open_to_others(mode: u32) -> bool {
+    mode & 0o077 != 0
+}
+
 fn read_entry(path: &Path) -> Option<Entry> {
     let mut file = match File::open(path) {
         Ok(file) => file,
@@ -314,7 +320,7 @@ fn read_entry(path: &Path) -> Option<Entry> {
         }
     };
     let mode = file.metadata().map(|m| m.mode()).unwrap_or(0);
-    if mode & 0o077 != 0 {
+    if open_to_others(mode) {
         eprintln!(
             "mfa: warning: ignoring {}: it is readable by others (mode {:o}); a new session replaces it",
             crate::paths::display(path),
