@@ -24,7 +24,8 @@
 # `mfa doctor` runs in a child process, which cannot see this session's
 # functions: the hook says it is loaded by MFA_SHELL_HOOK. (Which argument
 # completers are registered cannot be asked in PowerShell.)
-$env:MFA_SHELL_HOOK = 'powershell'
+# (A call, not an assignment: process-wide, whatever scope imports the hook.)
+[Environment]::SetEnvironmentVariable('MFA_SHELL_HOOK', 'powershell')
 
 $global:__mfa_bin = __MFA_BIN__
 $global:__mfa_show_prompt = __MFA_SHOW_PROMPT__
