@@ -352,7 +352,9 @@ fn an_unreachable_sts_is_named_and_fails_in_bounded_time() {
     );
     assert_eq!(output.status.code(), Some(1), "{found:#?}");
     assert_eq!(status_of(&found, "sts"), "fail");
-    assert!(message_of(&found, "sts").contains(&endpoint), "{found:#?}");
+    let message = message_of(&found, "sts");
+    assert!(message.contains(&endpoint), "{message}");
+    assert!(message.to_lowercase().contains("refused"), "{message}");
     assert_eq!(status_of(&found, "clock"), "warn");
     assert!(message_of(&found, "clock").contains("cannot tell"));
 }
@@ -450,4 +452,73 @@ fn a_hook_variable_inherited_by_another_shell_is_not_taken_for_a_hook() {
         message.contains("this shell is zsh") && message.contains("mfa init zsh"),
         "{message}"
     );
+}
+
+#[test]
+fn an_sts_that_never_answers_is_given_up_on_after_mfa_timeout() {
+    // Connections are taken (the kernel's backlog) and never answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let (sandbox, bin) = healthy(endpoint.clone());
+    let started = Instant::now();
+    let mut command = doctor(&sandbox, &bin);
+    command.env("MFA_TIMEOUT", "2");
+    let (output, found) = json(command);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert_eq!(status_of(&found, "sts"), "fail");
+    let message = message_of(&found, "sts");
+    assert!(
+        message.contains(&endpoint) && message.contains("2 s"),
+        "{message}"
+    );
+    drop(silent);
+}
+
+#[test]
+fn key_stores_are_probed_without_a_prompt() {
+    let (sandbox, bin) = healthy(shared_aws().endpoint());
+    sandbox.config(&format!("[profile stored]\nmfa_serial = {SERIAL}\n"));
+    sandbox.credentials("");
+    let keys = sandbox.path(".local/share/mfa/keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let file = keys.join("stored.file");
+    // Never opened by doctor: opening needs the passphrase.
+    std::fs::write(&file, "not even a key file").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // No terminal and no MFA_FILE_PASSPHRASE: said, not asked.
+    let (output, found) = json(doctor(&sandbox, &bin));
+    assert_eq!(output.status.code(), Some(0), "{found:#?}");
+    assert_eq!(status_of(&found, "profiles"), "ok", "{found:#?}");
+    assert_eq!(status_of(&found, "key-store"), "warn");
+    assert!(message_of(&found, "key-store").contains("MFA_FILE_PASSPHRASE"));
+
+    let mut command = doctor(&sandbox, &bin);
+    command.env("MFA_FILE_PASSPHRASE", "correct horse");
+    let (_, found) = json(command);
+    assert_eq!(status_of(&found, "key-store"), "ok", "{found:#?}");
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (output, found) = json(doctor(&sandbox, &bin));
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert_eq!(status_of(&found, "key-store"), "fail");
+
+    // A Secret Service that is not there (no session bus): named, at once.
+    std::fs::remove_file(&file).unwrap();
+    std::fs::write(keys.join("stored.secret-service"), "").unwrap();
+    let started = Instant::now();
+    let mut command = doctor(&sandbox, &bin);
+    command.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        format!("unix:path={}", sandbox.path("no-bus").display()),
+    );
+    let (output, found) = json(command);
+    assert!(started.elapsed() < Duration::from_secs(12));
+    assert_eq!(output.status.code(), Some(1), "{found:#?}");
+    assert_eq!(status_of(&found, "key-store"), "fail");
+    assert!(message_of(&found, "key-store").contains("Secret Service"));
 }

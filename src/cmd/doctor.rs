@@ -187,7 +187,10 @@ fn profile_file(check: &'static str, path: &Path, kind: FileKind) -> Finding {
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return ok(check, format!("{shown} does not exist (it may be missing)"));
+            return ok(
+                check,
+                format!("{shown} does not exist (that is fine: it is optional)"),
+            );
         }
         Err(e) => {
             return fail(
@@ -747,7 +750,14 @@ fn sts_and_clock(env: &Env, profiles: Option<&Profiles>) -> Vec<Finding> {
         runtime
             .block_on(client.get_caller_identity().send())
             .map(|_| ())
-            .map_err(crate::aws::classify)
+            .map_err(|e| {
+                // "io error" says little; its last cause says why.
+                let cause = last_cause(&e);
+                match crate::aws::classify(e) {
+                    AwsError::Unreachable(detail) => AwsError::Unreachable(cause.unwrap_or(detail)),
+                    other => other,
+                }
+            })
     });
     let (endpoint, date) = match seen.lock() {
         Ok(mut seen) => (seen.endpoint.take(), seen.date.take()),
@@ -764,6 +774,15 @@ fn sts_and_clock(env: &Env, profiles: Option<&Profiles>) -> Vec<Finding> {
         ),
     };
     vec![reach, clock]
+}
+
+/// The innermost cause of an error, when it has one.
+fn last_cause(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = error.source()?;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    Some(cause.to_string())
 }
 
 fn reachability(endpoint: &str, outcome: &Result<(), AwsError>, env: &Env) -> Finding {
