@@ -22,9 +22,9 @@
 # `mfa exec prod '--' aws s3 ls` (the `mfa alias` commands already do).
 
 # `mfa doctor` runs in a child process, which cannot see this session's
-# functions: the hook says it is loaded by MFA_SHELL_HOOK. (Which argument
-# completers are registered cannot be asked in PowerShell.)
-# (A call, not an assignment: process-wide, whatever scope imports the hook.)
+# functions: the hook says it is loaded by MFA_SHELL_HOOK, set by a call
+# (process-wide, whatever scope imports the hook). Which argument completers
+# are registered cannot be asked in PowerShell.
 [Environment]::SetEnvironmentVariable('MFA_SHELL_HOOK', 'powershell')
 
 $global:__mfa_bin = __MFA_BIN__
