@@ -13,6 +13,18 @@
 # - With a valid session the hook starts no process: it compares
 #   MFA_EXPIRES_AT with the shell's own clock.
 
+# `mfa doctor` runs in a child process, which cannot see this shell's
+# functions: the hook says it is loaded by exporting MFA_SHELL_HOOK, and
+# `mfa doctor` is told whether completion is (MFA_COMPLETION_LOADED).
+export MFA_SHELL_HOOK=bash
+__mfa_doctor() {
+  local loaded=0
+  # bash-completion loads a command's completion at its first TAB: now, here.
+  complete -p mfa &>/dev/null || __load_completion mfa &>/dev/null || _comp_load mfa &>/dev/null
+  complete -p mfa &>/dev/null && loaded=1
+  MFA_COMPLETION_LOADED=$loaded command "$__mfa_bin" doctor "$@"
+}
+
 __mfa_bin=__MFA_BIN__
 __mfa_show_prompt=__MFA_SHOW_PROMPT__
 # Later than any session ends: the time a prompt with none never changes.
@@ -23,6 +35,7 @@ mfa() {
   case "${1-}" in
     use) shift; __mfa_use "$@" ;;
     off) shift; __mfa_off ;;
+    doctor) shift; __mfa_doctor "$@" ;;
     *) command "$__mfa_bin" "$@" ;;
   esac
 }

@@ -16,6 +16,20 @@
 # - fish has no clock of its own: with a session the hook starts one
 #   process (`date +%s`), without one none; everything else is builtins.
 
+# `mfa doctor` runs in a child process, which cannot see this shell's
+# functions: the hook says it is loaded by exporting MFA_SHELL_HOOK, and
+# `mfa doctor` is told whether completion is (MFA_COMPLETION_LOADED).
+set -gx MFA_SHELL_HOOK fish
+function __mfa_doctor
+    set -l loaded 0
+    complete -c mfa | string length -q; and set loaded 1
+    # A completion file fish loads at the first TAB counts as loaded.
+    for dir in $fish_complete_path
+        test -f $dir/mfa.fish; and set loaded 1
+    end
+    MFA_COMPLETION_LOADED=$loaded command $__mfa_bin doctor $argv
+end
+
 set -g __mfa_bin __MFA_BIN__
 set -g __mfa_show_prompt __MFA_SHOW_PROMPT__
 
@@ -30,6 +44,10 @@ function mfa --description 'mfa: `mfa use PROFILE` and `mfa off` in this shell, 
                 return
             case off
                 __mfa_off
+                return
+            case doctor
+                set -e argv[1]
+                __mfa_doctor $argv
                 return
         end
     end

@@ -21,6 +21,12 @@
 # In PowerShell a function call swallows the first bare `--`, so write
 # `mfa exec prod '--' aws s3 ls` (the `mfa alias` commands already do).
 
+# `mfa doctor` runs in a child process, which cannot see this session's
+# functions: the hook says it is loaded by MFA_SHELL_HOOK, set by a call
+# (process-wide, whatever scope imports the hook). Which argument completers
+# are registered cannot be asked in PowerShell.
+[Environment]::SetEnvironmentVariable('MFA_SHELL_HOOK', 'powershell')
+
 $global:__mfa_bin = __MFA_BIN__
 $global:__mfa_show_prompt = __MFA_SHOW_PROMPT__
 

@@ -13,6 +13,16 @@
 # - With a valid session the hook starts no process: it compares
 #   MFA_EXPIRES_AT with EPOCHSECONDS (zsh/datetime).
 
+# `mfa doctor` runs in a child process, which cannot see this shell's
+# functions: the hook says it is loaded by exporting MFA_SHELL_HOOK, and
+# `mfa doctor` is told whether completion is (MFA_COMPLETION_LOADED).
+export MFA_SHELL_HOOK=zsh
+__mfa_doctor() {
+  local loaded=0
+  (( ${+_comps[mfa]} )) && loaded=1
+  MFA_COMPLETION_LOADED=$loaded command "$__mfa_bin" doctor "$@"
+}
+
 typeset -g __mfa_bin=__MFA_BIN__
 typeset -g __mfa_show_prompt=__MFA_SHOW_PROMPT__
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
@@ -24,6 +34,7 @@ mfa() {
   case "${1-}" in
     use) shift; __mfa_use "$@" ;;
     off) shift; __mfa_off ;;
+    doctor) shift; __mfa_doctor "$@" ;;
     *) command "$__mfa_bin" "$@" ;;
   esac
 }

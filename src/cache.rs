@@ -328,6 +328,12 @@ fn with_hint(error: io::Error) -> io::Error {
     }
 }
 
+/// Whether a cache directory or entry with this mode lets group or others
+/// in: the one rule the cache keeps (and `mfa doctor` checks).
+pub fn open_to_others(mode: u32) -> bool {
+    mode & 0o077 != 0
+}
+
 fn read_entry(path: &Path) -> Option<Entry> {
     let opened = OpenOptions::new()
         .read(true)
@@ -355,7 +361,7 @@ fn read_entry(path: &Path) -> Option<Entry> {
         return None;
     }
     let mode = meta.mode();
-    if mode & 0o077 != 0 {
+    if open_to_others(mode) {
         eprintln!(
             "mfa: warning: ignoring {}: it is readable by others (mode {:o}); a new session replaces it",
             crate::paths::display(path),

@@ -71,6 +71,8 @@ pub enum Command {
     Migrate(KeyProfileArgs),
     /// Replace a profile's access key with a new one, then delete the old one
     Rotate(KeyProfileArgs),
+    /// Check the set-up and say how to fix each problem
+    Doctor(JsonArgs),
     /// Set a session in this shell (needs the hook: see `mfa init`)
     Use(UseArgs),
     /// Remove the session from this shell (needs the hook: see `mfa init`)

@@ -2,6 +2,8 @@
 //! `mfa_process`, or a question on the controlling terminal — never stdout.
 
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -61,17 +63,48 @@ impl CodeSource for Codes {
     }
 }
 
+/// How long `mfa_process` may run before mfa says what it is waiting for:
+/// a hardware key waiting for a touch (`ykman oath accounts code`) blocks
+/// without a word.
+const WAIT_NOTICE_AFTER: Duration = Duration::from_secs(1);
+
 /// Runs `mfa_process` through `sh -c` (as aws-vault does, so pipes work),
 /// with the terminal on stdin and stderr for tools that need a touch or a PIN.
 fn run_mfa_process(command: &str, profile: &str) -> Result<String> {
-    let output = Command::new("/bin/sh")
+    run_mfa_process_telling(command, profile, WAIT_NOTICE_AFTER, |message| {
+        crate::terminal::say(message)
+    })
+}
+
+/// `run_mfa_process`, calling `tell` once with what mfa waits for when the
+/// command is still running after `notice_after`.
+fn run_mfa_process_telling(
+    command: &str,
+    profile: &str,
+    notice_after: Duration,
+    tell: impl FnOnce(&str) + Send,
+) -> Result<String> {
+    let child = Command::new("/bin/sh")
         .arg("-c")
         .arg(command)
         .stdin(Stdio::inherit())
         .stderr(Stdio::inherit())
         .stdout(Stdio::piped())
-        .output()
+        .spawn()
         .with_context(|| format!("cannot run the mfa_process of profile `{profile}`"))?;
+    let (finished, waiting) = mpsc::channel::<()>();
+    let output = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            // Disconnected (the command is done) before the time is up: quiet.
+            if waiting.recv_timeout(notice_after) == Err(RecvTimeoutError::Timeout) {
+                tell(&waiting_notice(command, profile));
+            }
+        });
+        let output = child.wait_with_output();
+        drop(finished);
+        output
+    })
+    .with_context(|| format!("cannot run the mfa_process of profile `{profile}`"))?;
     if !output.status.success() {
         bail!(
             "the mfa_process of profile `{profile}` failed ({})",
@@ -84,6 +117,28 @@ fn run_mfa_process(command: &str, profile: &str) -> Result<String> {
         bail!("the mfa_process of profile `{profile}` did not print a six-digit code");
     }
     Ok(code)
+}
+
+/// What mfa says while `mfa_process` runs. The command is named by its
+/// leading plain words only (`ykman oath accounts code …`): a command line
+/// may hold a TOTP seed (`oathtool --totp -b SEED`), which must not show.
+fn waiting_notice(command: &str, profile: &str) -> String {
+    let plain = |word: &&&str| {
+        !word.starts_with('-')
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b"/._-".contains(&b))
+    };
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let shown: Vec<&str> = words.iter().take_while(plain).take(4).copied().collect();
+    let named = match (shown.is_empty(), shown.len() < words.len()) {
+        (true, _) => String::new(),
+        (false, true) => format!(" ({} …)", shown.join(" ")),
+        (false, false) => format!(" ({})", shown.join(" ")),
+    };
+    format!(
+        "Waiting for the mfa_process of profile `{profile}`{named}: touch your security key if it asks for it.\n"
+    )
 }
 
 fn ask_terminal(request: &CodeRequest) -> Result<String> {
@@ -140,5 +195,55 @@ mod tests {
         assert_eq!(codes.code(&request("echo ' 123456 '")).unwrap(), "123456");
         assert!(codes.code(&request("echo 12345")).is_err());
         assert!(codes.code(&request("exit 3")).is_err());
+    }
+
+    /// Records what `run_mfa_process_telling` says, with the time it took.
+    fn run_and_listen(command: &str) -> (Result<String>, Vec<String>, Duration) {
+        let told = std::sync::Mutex::new(Vec::new());
+        let started = std::time::Instant::now();
+        let result = run_mfa_process_telling(command, "prod", Duration::from_millis(1000), |m| {
+            told.lock().unwrap().push(m.to_string())
+        });
+        (result, told.into_inner().unwrap(), started.elapsed())
+    }
+
+    #[test]
+    fn a_slow_mfa_process_is_announced_once_with_the_command_but_no_secret() {
+        let (code, told, took) = run_and_listen("sleep 2; echo 123456 # ykman");
+        assert_eq!(code.unwrap(), "123456");
+        assert!(took >= Duration::from_secs(2));
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(
+            told[0].contains("mfa_process of profile `prod`"),
+            "{told:?}"
+        );
+        // `sleep` is a plain word, `2;` is not: the rest is not shown.
+        assert!(told[0].contains("(sleep …)"), "{told:?}");
+    }
+
+    #[test]
+    fn a_quick_mfa_process_says_nothing() {
+        let (code, told, took) = run_and_listen("echo 654321");
+        assert_eq!(code.unwrap(), "654321");
+        assert!(took < Duration::from_millis(1000));
+        assert!(told.is_empty(), "{told:?}");
+    }
+
+    #[test]
+    fn the_waiting_notice_shows_plain_words_and_never_a_seed() {
+        let notice = waiting_notice("ykman oath accounts code -s aws", "p");
+        assert!(notice.contains("(ykman oath accounts code …)"), "{notice}");
+        let notice = waiting_notice("oathtool --totp -b JBSWY3DPEHPK3PXP", "p");
+        assert!(
+            notice.contains("(oathtool …)") && !notice.contains("JBSW"),
+            "{notice}"
+        );
+        let notice = waiting_notice("SEED=JBSWY3DPEHPK3PXP oathtool", "p");
+        assert!(
+            !notice.contains("JBSW") && !notice.contains('('),
+            "{notice}"
+        );
+        let notice = waiting_notice("op read op/aws/totp", "p");
+        assert!(notice.contains("(op read op/aws/totp)"), "{notice}");
     }
 }

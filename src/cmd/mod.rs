@@ -7,6 +7,7 @@ pub mod completion_memo;
 pub mod completions;
 mod credential_process;
 mod device;
+mod doctor;
 pub mod env;
 mod exec;
 mod hook_only;
@@ -56,6 +57,7 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Remove(args) => keys::remove(args, env),
         Command::Migrate(args) => keys::migrate(args, env),
         Command::Rotate(args) => keys::rotate(args, env),
+        Command::Doctor(args) => doctor::run(args, env),
         Command::Use(_) => hook_only::run("use"),
         Command::Off => hook_only::run("off"),
     }

@@ -107,6 +107,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import email.utils
 import gzip
 import hashlib
 import hmac
@@ -1145,6 +1146,51 @@ def prewarm(moto_app: Callable[..., Iterable[bytes]]) -> None:
             result.close()
 
 
+# -- clock skew (mfa doctor) -------------------------------------------------
+#
+# POST /_fake/clock {"skew_seconds": N} makes every later answer carry a
+# `Date` header N seconds off the real time (negative: behind), as an STS
+# seen from a machine whose clock is wrong; GET /_fake/clock says the skew.
+# The server writes `Date` itself (http.server's date_time_string), so the
+# shift is made there.
+
+
+class ClockSkew:
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self.app = app
+        self.skew_seconds = 0.0
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+        if environ.get("PATH_INFO", "").rstrip("/") != "/_fake/clock":
+            return self.app(environ, start_response)
+        status = 200
+        if environ.get("REQUEST_METHOD") == "POST":
+            try:
+                self.skew_seconds = float(_json_object(read_body(environ))["skew_seconds"])
+            except (KeyError, TypeError, ValueError) as exc:
+                status = 400
+                out = json.dumps({"error": f"want {{\"skew_seconds\": N}}: {exc}"}).encode()
+        if status == 200:
+            out = json.dumps({"skew_seconds": self.skew_seconds}).encode()
+        start_response(
+            status_line(status),
+            [("Content-Type", "application/json"), ("Content-Length", str(len(out)))],
+        )
+        return [out]
+
+    def request_handler(self) -> type:
+        from werkzeug.serving import WSGIRequestHandler
+
+        skew = self
+
+        class ShiftedDateHandler(WSGIRequestHandler):
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                now = time.time() if timestamp is None else timestamp
+                return super().date_time_string(now + skew.skew_seconds)
+
+        return ShiftedDateHandler
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0,
@@ -1180,7 +1226,9 @@ def main(argv: list[str] | None = None) -> None:
     moto_app = DomainDispatcherApplication(create_backend_app)
     prewarm(moto_app)
     state = State()
-    server = make_server("127.0.0.1", args.port, FakeAws(moto_app, state), threaded=True)
+    skew = ClockSkew(FakeAws(moto_app, state))
+    server = make_server("127.0.0.1", args.port, skew, threaded=True,
+                         request_handler=skew.request_handler())
     install_reset_support(server, state)
 
     def stop(signum: int, frame: Any) -> None:
