@@ -214,3 +214,84 @@ fn shell_mode_opens_a_subshell_with_the_session() {
         assert_eq!(stdout(&out), "subshell:long-name\n", "{shell}");
     }
 }
+
+/// Profiles whose names look like options: their aliases pass the name as
+/// a value (after `--`) in every mode and shell, where `mfa use -h` printed
+/// help and `mfa exec -h` ran no command.
+#[test]
+fn aliases_pass_option_like_profile_names_as_values() {
+    let (_aws, sandbox, path_dir) = setup();
+    let mut config = standard_config();
+    for name in ["-h", "--help", "-V"] {
+        config.push_str(&format!(
+            "\n[profile {name}]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n"
+        ));
+    }
+    sandbox.config(&config);
+    let fake_shell = sandbox.path("fake-shell");
+    std::fs::write(
+        &fake_shell,
+        "#!/bin/sh\nprintf 'subshell:%s\\n' \"$MFA_PROFILE\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &fake_shell,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let aliases = [("aws--h", "-h"), ("aws---help", "--help"), ("aws--V", "-V")];
+    for shell in ["bash", "zsh", "fish"] {
+        let load = |mode: &str| {
+            if shell == "fish" {
+                format!(
+                    "'{b}' init fish | source\n'{b}' alias --shell fish --mode {mode} --command '' | source",
+                    b = bin()
+                )
+            } else {
+                format!(
+                    "eval \"$('{b}' init {shell})\"\neval \"$('{b}' alias --shell {shell} --mode {mode} --command '')\"",
+                    b = bin()
+                )
+            }
+        };
+        let mut script = load("use");
+        for (alias, _) in aliases {
+            script.push_str(&format!(
+                "\n{alias} --token 123456; printf 'use=%s\\n' \"$MFA_PROFILE\""
+            ));
+        }
+        let mut exec = load("exec");
+        for (alias, _) in aliases {
+            exec.push_str(&format!(
+                "\n{alias} sh -c 'printf \"exec=%s|%s\\n\" \"$MFA_PROFILE\" \"$1\"' sh -h"
+            ));
+        }
+        let mut subshell = load("shell");
+        let set_shell = if shell == "fish" {
+            format!("set -x SHELL '{}'", fake_shell.display())
+        } else {
+            format!("export SHELL='{}'", fake_shell.display())
+        };
+        subshell.push_str(&format!("\n{set_shell}"));
+        for (alias, _) in aliases {
+            subshell.push_str(&format!("\n{alias}"));
+        }
+        let mut expected = String::new();
+        for (_, name) in aliases {
+            expected.push_str(&format!("use={name}\n"));
+        }
+        for (_, name) in aliases {
+            expected.push_str(&format!("exec={name}|-h\n"));
+        }
+        for (_, name) in aliases {
+            expected.push_str(&format!("subshell:{name}\n"));
+        }
+        let mut got = String::new();
+        for script in [script, exec, subshell] {
+            let out = shell_with_path(&sandbox, shell, &path_dir, &script);
+            got.push_str(&stdout(&out));
+            assert!(out.status.success(), "{shell}: {}\n{}", got, stderr(&out));
+        }
+        assert_eq!(got, expected, "{shell}");
+    }
+}

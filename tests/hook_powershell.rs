@@ -379,6 +379,27 @@ fn use_remembers_role_and_duration_for_renewal_but_never_the_code() {
     }
 }
 
+/// `mfa use '--' '-h'` sets the `-h` profile: both walks over the
+/// arguments stop at `--` (every word after it is a value), the first
+/// before it tests for help, the second before it remembers a flag.
+#[test]
+fn use_reads_every_word_after_a_double_dash_as_a_value() {
+    let o = check_hook(&hook("/usr/bin/mfa", true), "/usr/bin/mfa", true);
+    let body = &function(&o, "__mfa_use").text;
+    let stop = "if ($arg -ceq '--') {\n            break\n        }";
+    let stops: Vec<usize> = body.match_indices(stop).map(|(at, _)| at).collect();
+    let help = body.find("$arg -ceq '-h'").expect("the help test");
+    let flags = body.find("$arg -ceq '--role-arn'").expect("the flag test");
+    assert!(
+        matches!(stops[..], [first, second] if first < help && help < second && second < flags),
+        "{body}"
+    );
+    let help_run = only_place(&o, "__mfa_use", "the help run", |t| {
+        t == "& $global:__mfa_bin env @MfaArgs"
+    });
+    assert!(help_run.guarded_by("$arg -ceq '-h' -or $arg -ceq '--help'"));
+}
+
 #[test]
 fn renewal_is_blocked_before_it_tries_and_runs_env_for_the_same_profile() {
     let o = check_hook(&hook("/usr/bin/mfa", true), "/usr/bin/mfa", true);
@@ -386,9 +407,10 @@ fn renewal_is_blocked_before_it_tries_and_runs_env_for_the_same_profile() {
     let block = only_place(&o, "__mfa_renew", "the block", |t| {
         t == "$global:__mfa_renew_blocked = $true"
     });
+    // The profile last, after `--`: a profile named `-h` is not help.
     let args = only_place(&o, "__mfa_renew", "the env arguments", |t| {
-        t == "[object[]]$envArgs = @('env', $env:MFA_PROFILE, '--shell', 'powershell') \
-              + @($global:__mfa_renew_flags)"
+        t == "[object[]]$envArgs = @('env', '--shell', 'powershell') \
+              + @($global:__mfa_renew_flags) + @('--', $env:MFA_PROFILE)"
     });
     let run = only_place(&o, "__mfa_renew", "the env run", |t| {
         t == "__mfa_apply $envArgs"
@@ -629,16 +651,20 @@ fn odd_profiles() -> String {
      [profile team/prod@eu]\nregion = eu-west-1\n\n\
      [profile x:1+y%z]\nregion = us-east-1\n\n\
      [profile a.b_c-d]\nregion = us-east-1\n\n\
-     [profile deployer]\nregion = us-east-1\nmfa_alias = ship\n"
+     [profile deployer]\nregion = us-east-1\nmfa_alias = ship\n\n\
+     [profile -h]\nregion = us-east-1\n\n\
+     [profile --help]\nregion = us-east-1\n"
         .to_string()
 }
 
-const ALIASES: [(&str, &str); 5] = [
+const ALIASES: [(&str, &str); 7] = [
     ("aws-prod", "prod"),
     ("aws-team-prod-eu", "team/prod@eu"),
     ("aws-x-1-y-z", "x:1+y%z"),
     ("aws-a.b_c-d", "a.b_c-d"),
     ("ship", "deployer"),
+    ("aws--h", "-h"),
+    ("aws---help", "--help"),
 ];
 
 /// Checks one alias definition: `function NAME { <command> }` whose command
@@ -691,23 +717,25 @@ fn aliases_parse_in_every_mode_with_odd_profile_names() {
         assert_eq!(names, expected, "--mode {mode}");
         for (f, (_, profile)) in o.functions.iter().zip(ALIASES) {
             assert!(f.place.top_level() && f.scope.is_none(), "{f:?}");
+            // The profile always after `--`, so `-h` is a name, not help.
             match mode {
-                "use" => check_alias(f, &o, &["mfa", "use", profile, "@args"], None),
-                "exec" if command.is_empty() => {
-                    check_alias(f, &o, &[binary, "exec", profile, "--", "@args"], Some("&"));
-                }
+                "use" => check_alias(f, &o, &["mfa", "use", "@args", "--", profile], None),
+                "exec" if command.is_empty() => check_alias(
+                    f,
+                    &o,
+                    &[binary, "exec", "--", profile, "--", "@args"],
+                    Some("&"),
+                ),
                 "exec" => check_alias(
                     f,
                     &o,
-                    &[binary, "exec", profile, "--", command, "@args"],
+                    &[binary, "exec", "--", profile, "--", command, "@args"],
                     Some("&"),
                 ),
-                _ => check_alias(f, &o, &[binary, "shell", profile, "@args"], Some("&")),
+                _ => check_alias(f, &o, &[binary, "shell", "@args", "--", profile], Some("&")),
             }
-            if mode == "exec" {
-                // A bare `--` would be swallowed by PowerShell's binder.
-                assert!(f.text.contains(" '--' "), "{}", f.text);
-            }
+            // A bare `--` would be swallowed by PowerShell's binder.
+            assert!(f.text.contains(" '--' "), "{}", f.text);
         }
     }
 }
@@ -718,17 +746,17 @@ fn alias_definitions_quote_an_odd_binary_path() {
         for (mode, expected, invocation) in [
             (
                 AliasMode::Use,
-                vec!["mfa", "use", "team/prod@eu", "@args"],
+                vec!["mfa", "use", "@args", "--", "team/prod@eu"],
                 None,
             ),
             (
                 AliasMode::Exec,
-                vec![path, "exec", "team/prod@eu", "--", "aws", "@args"],
+                vec![path, "exec", "--", "team/prod@eu", "--", "aws", "@args"],
                 Some("&"),
             ),
             (
                 AliasMode::Shell,
-                vec![path, "shell", "team/prod@eu", "@args"],
+                vec![path, "shell", "@args", "--", "team/prod@eu"],
                 Some("&"),
             ),
         ] {

@@ -104,6 +104,9 @@ fn same_name(shell: Shell, a: &str, b: &str) -> bool {
 
 /// One definition, for `mode`. `binary` is this program's path, so exec and
 /// shell aliases work without the hook; `use` needs the hook's `mfa use`.
+/// The profile always follows a `--`, so no name (`-h`) is read as an
+/// option; the caller's words come before it (flags such as `--token`) or,
+/// for exec, after the second `--` (the command).
 pub fn definition(
     shell: Shell,
     mode: AliasMode,
@@ -124,29 +127,33 @@ pub fn definition(
     );
     match (shell, mode) {
         (Shell::Bash | Shell::Zsh, AliasMode::Use) => {
-            format!("{name}() {{ mfa use {profile} \"$@\"; }}\n")
+            format!("{name}() {{ mfa use \"$@\" -- {profile}; }}\n")
         }
         (Shell::Bash | Shell::Zsh, AliasMode::Exec) => {
-            format!("{name}() {{ command {bin} exec {profile} -- {program}\"$@\"; }}\n")
+            format!("{name}() {{ command {bin} exec -- {profile} -- {program}\"$@\"; }}\n")
         }
         (Shell::Bash | Shell::Zsh, AliasMode::Shell) => {
-            format!("{name}() {{ command {bin} shell {profile} \"$@\"; }}\n")
+            format!("{name}() {{ command {bin} shell \"$@\" -- {profile}; }}\n")
         }
-        (Shell::Fish, AliasMode::Use) => format!("function {name}; mfa use {profile} $argv; end\n"),
+        (Shell::Fish, AliasMode::Use) => {
+            format!("function {name}; mfa use $argv -- {profile}; end\n")
+        }
         (Shell::Fish, AliasMode::Exec) => {
-            format!("function {name}; command {bin} exec {profile} -- {program}$argv; end\n")
+            format!("function {name}; command {bin} exec -- {profile} -- {program}$argv; end\n")
         }
         (Shell::Fish, AliasMode::Shell) => {
-            format!("function {name}; command {bin} shell {profile} $argv; end\n")
+            format!("function {name}; command {bin} shell $argv -- {profile}; end\n")
         }
+        // A bare `--` would be swallowed by PowerShell's binder: quoted, it
+        // is a word like any other.
         (Shell::Powershell, AliasMode::Use) => {
-            format!("function {name} {{ mfa use {profile} @args }}\n")
+            format!("function {name} {{ mfa use @args '--' {profile} }}\n")
         }
         (Shell::Powershell, AliasMode::Exec) => {
-            format!("function {name} {{ & {bin} exec {profile} '--' {program}@args }}\n")
+            format!("function {name} {{ & {bin} exec '--' {profile} '--' {program}@args }}\n")
         }
         (Shell::Powershell, AliasMode::Shell) => {
-            format!("function {name} {{ & {bin} shell {profile} @args }}\n")
+            format!("function {name} {{ & {bin} shell @args '--' {profile} }}\n")
         }
     }
 }
