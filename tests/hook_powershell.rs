@@ -853,3 +853,69 @@ fn the_checker_rejects_broken_scripts() {
         assert!(error.contains("PowerShell"), "{what}: {error}");
     }
 }
+
+/// The keywords the PowerShell grammar knows (its unnamed, alphabetic
+/// tokens): the one list of PowerShell's words this machine can read.
+fn grammar_keywords() -> Vec<String> {
+    let language: tree_sitter::Language = tree_sitter_powershell::LANGUAGE.into();
+    (0..language.node_kind_count() as u16)
+        .filter(|&id| !language.node_kind_is_named(id))
+        .filter_map(|id| language.node_kind_for_id(id))
+        .filter(|kind| !kind.is_empty() && kind.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// With every name PowerShell reserves (keywords, the aliases and functions
+/// a session starts with, the hook's own functions), in two cases, as some
+/// profile's `mfa_alias`, no alias takes any of them in any mode, and the
+/// aliases after them still arrive.
+#[test]
+fn no_keyword_alias_or_builtin_function_is_ever_an_alias() {
+    let sandbox = offline();
+    let hook = parsed(&hook("/usr/bin/mfa", true));
+    let mut names: BTreeSet<String> = hook.functions.iter().map(|f| f.name.clone()).collect();
+    names.extend(grammar_keywords());
+    assert!(
+        names.contains("foreach") && names.contains("__mfa_use"),
+        "{names:?}"
+    );
+    names.extend(
+        mfa::cmd::alias::reserved_names(Shell::Powershell)
+            .iter()
+            .map(|n| n.to_string()),
+    );
+    let lower: BTreeSet<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut config = String::new();
+    for (i, name) in names
+        .iter()
+        .flat_map(|n| [n.clone(), n.to_ascii_uppercase()])
+        .enumerate()
+    {
+        config.push_str(&format!("[profile zz-hostile-{i}]\nmfa_alias = {name}\n\n"));
+    }
+    config.push_str("[profile zz-safe-1]\nmfa_alias = zz-ok-one\n\n[profile zz-safe-2]\n");
+    sandbox.config(&config);
+    for mode in ["use", "exec", "shell"] {
+        let script = mfa_ok(
+            &sandbox,
+            &["alias", "--shell", "powershell", "--mode", mode],
+        );
+        let o = parsed(&script);
+        let taken: Vec<&str> = o
+            .functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .filter(|name| lower.contains(&name.to_ascii_lowercase()))
+            .collect();
+        assert!(taken.is_empty(), "--mode {mode} defines {taken:?}");
+        let last: Vec<&str> = o
+            .functions
+            .iter()
+            .rev()
+            .take(2)
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(last, ["aws-zz-safe-2", "zz-ok-one"], "--mode {mode}");
+    }
+}
