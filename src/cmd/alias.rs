@@ -243,7 +243,7 @@ pub fn run(args: AliasArgs, env: &Env) -> Result<()> {
             Some("another profile already has that name".to_string())
         } else if is_reserved(shell, &name) {
             Some(format!(
-                "it is {shell}'s own (a keyword, builtin or function)"
+                "{shell} or the mfa hook keeps that name (a keyword, builtin or function of its own)"
             ))
         } else if let Ok(path) = which::which_in(&name, env.get("PATH"), "/") {
             Some(format!("it would hide {}", path.display()))
