@@ -42,9 +42,13 @@ mfa() {
 
 __mfa_use() {
   local script arg
-  # Help is text to read, not code to run.
+  # Help is text to read, not code to run. After `--` every word is a
+  # value: a profile may be named `-h`.
   for arg; do
-    case "$arg" in -h | --help) command "$__mfa_bin" env "$@"; return ;; esac
+    case "$arg" in
+      --) break ;;
+      -h | --help) command "$__mfa_bin" env "$@"; return ;;
+    esac
   done
   script=$(command "$__mfa_bin" env --shell bash "$@") || return
   eval "$script"
@@ -52,6 +56,7 @@ __mfa_use() {
   __mfa_renew_flags=()
   while (($#)); do
     case "$1" in
+      --) break ;;
       --role-arn | --duration) __mfa_renew_flags+=("$1" "${2-}"); shift ;;
       --role-arn=* | --duration=*) __mfa_renew_flags+=("$1") ;;
     esac
@@ -79,7 +84,7 @@ __mfa_renew() {
   [[ -n "${MFA_MIN_TTL-}" && "$MFA_MIN_TTL" != *[!0-9]* ]] && min_ttl=$((10#$MFA_MIN_TTL))
   # A cached session inside the window would come back unchanged.
   ((min_ttl < $1 + 60)) && min_ttl=$(($1 + 60))
-  script=$(MFA_MIN_TTL=$min_ttl command "$__mfa_bin" env "$MFA_PROFILE" --shell bash "${__mfa_renew_flags[@]}") || return 1
+  script=$(MFA_MIN_TTL=$min_ttl command "$__mfa_bin" env --shell bash "${__mfa_renew_flags[@]}" -- "$MFA_PROFILE") || return 1
   eval "$script"
   __mfa_renew_blocked=
 }

@@ -35,8 +35,14 @@ set -g __mfa_show_prompt __MFA_SHOW_PROMPT__
 
 function mfa --description 'mfa: `mfa use PROFILE` and `mfa off` in this shell, the rest to the binary'
     # `use` and `off` change this shell; their help is text, not a script,
-    # so it goes to the binary with everything else.
-    if not contains -- -h $argv; and not contains -- --help $argv
+    # so it goes to the binary with everything else. After `--` every word
+    # is a value: a profile may be named `-h`.
+    set -l options $argv
+    if set -l end (contains -i -- -- $argv)
+        set options $argv[1..$end]
+        set -e options[-1]
+    end
+    if not contains -- -h $options; and not contains -- --help $options
         switch "$argv[1]"
             case use
                 set -e argv[1]
@@ -82,6 +88,8 @@ function __mfa_use
             continue
         end
         switch $arg
+            case --
+                break
             case --role-arn --duration
                 set -a __mfa_renew_flags $arg
                 set take 1

@@ -19,7 +19,8 @@
 #   with `__mfa` (or is `mfa`, `prompt`, `MFA_PROMPT`).
 #
 # In PowerShell a function call swallows the first bare `--`, so write
-# `mfa exec prod '--' aws s3 ls` (the `mfa alias` commands already do).
+# `mfa exec prod '--' aws s3 ls`, and `mfa use '--' '-h'` for a profile
+# named like an option (the `mfa alias` commands already do).
 
 # `mfa doctor` runs in a child process, which cannot see this session's
 # functions: the hook says it is loaded by MFA_SHELL_HOOK, set by a call
@@ -81,8 +82,12 @@ function global:__mfa_apply {
 function global:__mfa_use {
     param([object[]]$MfaArgs)
     $MfaArgs = @($MfaArgs)
-    # Help is text to read, not code to run.
+    # Help is text to read, not code to run. After '--' every word is a
+    # value: a profile may be named `-h`.
     foreach ($arg in $MfaArgs) {
+        if ($arg -ceq '--') {
+            break
+        }
         if ($arg -ceq '-h' -or $arg -ceq '--help') {
             & $global:__mfa_bin env @MfaArgs
             return
@@ -96,6 +101,9 @@ function global:__mfa_use {
     $flags = [System.Collections.Generic.List[string]]::new()
     for ($i = 0; $i -lt $MfaArgs.Count; $i++) {
         $arg = [string]$MfaArgs[$i]
+        if ($arg -ceq '--') {
+            break
+        }
         if ($arg -ceq '--role-arn' -or $arg -ceq '--duration') {
             $flags.Add($arg)
             $value = ''
@@ -129,7 +137,8 @@ function global:__mfa_renew {
     # Blocked before trying: Ctrl-C stops this function short, and a
     # stopped renewal must not ask again at every prompt.
     $global:__mfa_renew_blocked = $true
-    [object[]]$envArgs = @('env', $env:MFA_PROFILE, '--shell', 'powershell') + @($global:__mfa_renew_flags)
+    # The profile after '--': a name like `-h` is a value, not an option.
+    [object[]]$envArgs = @('env', '--shell', 'powershell') + @($global:__mfa_renew_flags) + @('--', $env:MFA_PROFILE)
     # A cached session inside the window would come back unchanged.
     $savedMinTtl = $env:MFA_MIN_TTL
     $minTtl = __mfa_seconds $env:MFA_MIN_TTL

@@ -41,9 +41,13 @@ mfa() {
 
 __mfa_use() {
   local script arg
-  # Help is text to read, not code to run.
+  # Help is text to read, not code to run. After `--` every word is a
+  # value: a profile may be named `-h`.
   for arg; do
-    case "$arg" in -h|--help) command "$__mfa_bin" env "$@"; return ;; esac
+    case "$arg" in
+      --) break ;;
+      -h|--help) command "$__mfa_bin" env "$@"; return ;;
+    esac
   done
   script=$(command "$__mfa_bin" env --shell zsh "$@") || return
   eval "$script"
@@ -51,6 +55,7 @@ __mfa_use() {
   typeset -ga __mfa_renew_flags=()
   while (($#)); do
     case "$1" in
+      --) break ;;
       --role-arn|--duration) __mfa_renew_flags+=("$1" "${2-}"); shift ;;
       --role-arn=*|--duration=*) __mfa_renew_flags+=("$1") ;;
     esac
@@ -78,7 +83,7 @@ __mfa_renew() {
   [[ "${MFA_MIN_TTL-}" == <-> ]] && min_ttl=$MFA_MIN_TTL
   # A cached session inside the window would come back unchanged.
   (( min_ttl < $1 + 60 )) && min_ttl=$(( $1 + 60 ))
-  script=$(MFA_MIN_TTL=$min_ttl command "$__mfa_bin" env "$MFA_PROFILE" --shell zsh "${__mfa_renew_flags[@]}") || return 1
+  script=$(MFA_MIN_TTL=$min_ttl command "$__mfa_bin" env --shell zsh "${__mfa_renew_flags[@]}" -- "$MFA_PROFILE") || return 1
   eval "$script"
   typeset -g __mfa_renew_blocked=
 }

@@ -111,8 +111,16 @@ pub struct EnvArgs {
     pub session: SessionArgs,
 }
 
+// `mfa exec [OPTIONS] PROFILE [--] CMD…`, or `mfa exec [OPTIONS] --
+// PROFILE [--] CMD…` for any profile name (`-h` too): after the first `--`
+// clap reads every word as a value, so the profile is the first and the
+// command the rest (its own leading `--` dropped in `exec::run`). A plain
+// comment: a doc comment here would become the subcommand's help.
 #[derive(Debug, Args)]
+#[command(override_usage = "mfa exec [OPTIONS] PROFILE [--] <CMD>...\n       \
+                            mfa exec [OPTIONS] -- PROFILE -- <CMD>...")]
 pub struct ExecArgs {
+    /// Profile (after `--` when its name starts with `-`)
     #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     #[command(flatten)]
@@ -130,6 +138,7 @@ pub struct ExecArgs {
 
 #[derive(Debug, Args)]
 pub struct ShellArgs {
+    /// Profile (after `--` when its name starts with `-`: `mfa shell -- -h`)
     #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     #[command(flatten)]

@@ -289,3 +289,101 @@ fn use_and_off_without_the_hook_say_how_to_install_it() {
         assert!(stderr(&out).contains("mfa init fish | source"));
     }
 }
+
+/// Profiles whose names look like options, as roles on the usual MFA user.
+const OPTION_LIKE: [&str; 3] = ["-h", "--help", "-V"];
+
+fn option_like_profiles() -> String {
+    let mut config = standard_config();
+    for name in OPTION_LIKE {
+        config.push_str(&format!(
+            "\n[profile {name}]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n"
+        ));
+    }
+    config
+}
+
+/// `mfa exec` reads the profile as a value after `--` (`mfa exec -- -h --
+/// CMD`) and keeps SPEC §3's forms: `PROFILE -- CMD`, `PROFILE CMD` (the
+/// `--` PowerShell drops), options before or after the profile.
+#[test]
+fn exec_takes_any_profile_name_after_a_double_dash() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config(&option_like_profiles())
+        .credentials(&standard_credentials());
+    let show = [
+        "sh",
+        "-c",
+        "printf '%s|%s' \"$MFA_PROFILE\" \"$*\"",
+        "sh",
+        "a",
+        "--",
+        "-h",
+    ];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--token", "123456", "--", "-h", "--"], "-h"),
+        (vec!["--", "--help", "--"], "--help"),
+        (vec!["--", "-V", "--"], "-V"),
+        (vec!["--", "-V"], "-V"),
+        (vec!["admin", "--"], "admin"),
+        (vec!["admin"], "admin"),
+        (vec!["--", "admin"], "admin"),
+        (
+            vec!["admin", "--refresh", "--token", "123456", "--"],
+            "admin",
+        ),
+        (vec!["--refresh", "--token", "123456", "admin"], "admin"),
+    ];
+    for (args, profile) in cases {
+        let out = sandbox
+            .mfa()
+            .arg("exec")
+            .args(&args)
+            .args(show)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "exec {args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{profile}|a -- -h"), "exec {args:?}");
+    }
+
+    // Help is still help where an option is expected, and a missing
+    // command is a usage error, before any code is asked for.
+    let help = sandbox.run(&["exec", "-h"]);
+    assert!(
+        help.status.success() && stdout(&help).contains("Usage"),
+        "{}",
+        stdout(&help)
+    );
+    for args in [&["exec", "--", "-h"][..], &["exec", "--", "-h", "--"]] {
+        assert_fails(&sandbox.run(args), 2, "CMD");
+    }
+}
+
+/// `mfa shell -- -h` opens the `-h` profile's shell.
+#[test]
+fn shell_takes_any_profile_name_after_a_double_dash() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    sandbox
+        .config(&option_like_profiles())
+        .credentials(&standard_credentials());
+    let fake_shell = sandbox.path("fake-shell");
+    std::fs::write(&fake_shell, "#!/bin/sh\nprintf '%s' \"$MFA_PROFILE\"\n").unwrap();
+    std::fs::set_permissions(
+        &fake_shell,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    for name in OPTION_LIKE {
+        let out = sandbox
+            .mfa()
+            .env("SHELL", &fake_shell)
+            .args(["shell", "--token", "123456", "--", name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(stdout(&out), name);
+    }
+}

@@ -459,3 +459,57 @@ fn a_prompt_with_a_valid_session_starts_no_process() {
         );
     }
 }
+
+/// Profiles whose names look like options, as roles on the usual MFA user.
+const OPTION_LIKE: [&str; 3] = ["-h", "--help", "-V"];
+
+fn option_like_profiles() -> String {
+    let mut config = standard_config();
+    for name in OPTION_LIKE {
+        config.push_str(&format!(
+            "\n[profile {name}]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n"
+        ));
+    }
+    config
+}
+
+/// A profile named `-h` (or `--help`, `-V`) reaches the binary as a value:
+/// renewal once ran `mfa env -h` and evaluated clap's help text, and `mfa
+/// use -- -h` printed help instead of setting the session.
+#[test]
+fn option_like_profile_names_are_values_in_use_and_renewal() {
+    let (_aws, sandbox) = setup();
+    sandbox.config(&option_like_profiles());
+    for shell in SHELLS {
+        for name in OPTION_LIKE {
+            let out = assert_ok(&in_shell(
+                &sandbox,
+                shell,
+                &format!(
+                    "eval \"$('{b}' env --shell {shell} --token 123456 -- '{name}')\" || exit 9\n\
+                     zmodload zsh/datetime 2>/dev/null\n\
+                     MFA_EXPIRES_AT=$(( ${{EPOCHSECONDS:-$(date +%s)}} - 10 ))\n\
+                     __mfa_hook\n\
+                     printf 'renewed=%s|%s|%s\\n' \"$MFA_PROFILE\" \"$MFA_PROMPT\" \"${{__mfa_renew_blocked-}}\"\n\
+                     mfa off\n\
+                     mfa use --token 123456 -- '{name}' || exit 8\n\
+                     printf 'use=%s|%s\\n' \"$MFA_PROFILE\" \"${{AWS_SESSION_TOKEN:+token}}\"",
+                    b = bin()
+                ),
+            ));
+            let lines: Vec<&str> = out.lines().collect();
+            let renewed: Vec<&str> = lines[0]
+                .strip_prefix("renewed=")
+                .unwrap_or_else(|| panic!("{shell} {name}: {out}"))
+                .split('|')
+                .collect();
+            assert_eq!(renewed[0], name, "{shell}: {out}");
+            assert!(
+                [format!("{name} 59m"), format!("{name} 1h00m")].contains(&renewed[1].to_string()),
+                "{shell} {name}: renewed from the cached session: {out}"
+            );
+            assert_eq!(renewed[2], "", "{shell} {name}: renewal not blocked: {out}");
+            assert_eq!(lines[1..], [format!("use={name}|token")], "{shell}: {out}");
+        }
+    }
+}

@@ -652,3 +652,42 @@ fn interactive_renewal_asks_on_the_terminal_and_survives_ctrl_c() {
     assert_eq!(aws.count("GetSessionToken"), 2, "Ctrl-C sent nothing");
     assert_eq!(aws.count("AssumeRole"), 2);
 }
+
+/// Profiles whose names look like options, as roles on the usual MFA user.
+const OPTION_LIKE: [&str; 3] = ["-h", "--help", "-V"];
+
+/// A profile named `-h` (or `--help`, `-V`) reaches the binary as a value,
+/// in `mfa use -- NAME` (once sent to the binary as help) and in renewal.
+#[test]
+fn option_like_profile_names_are_values_in_use_and_renewal() {
+    let (_aws, sandbox) = setup();
+    let mut config = standard_config();
+    for name in OPTION_LIKE {
+        config.push_str(&format!(
+            "\n[profile {name}]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n"
+        ));
+    }
+    sandbox.config(&config);
+    for name in OPTION_LIKE {
+        let quoted = Shell::Fish.quote(name);
+        let out = fish(
+            &sandbox,
+            &format!(
+                "{hook}mfa use --token 123456 -- {quoted}; or exit 8\n\
+                 printf 'use=%s|%s\\n' $MFA_PROFILE (set -q AWS_SESSION_TOKEN; and echo token)\n\
+                 set -gx MFA_EXPIRES_AT (math (date +%s) - 10); __mfa_update\n\
+                 printf 'renewed=%s|%s|%s\\n' $MFA_PROFILE $MFA_PROMPT \"$__mfa_renew_blocked\"\n",
+                hook = hook(""),
+            ),
+        );
+        let out = stdout(&out);
+        assert_eq!(value(&out, "use"), format!("{name}|token"), "{out}");
+        let renewed: Vec<&str> = value(&out, "renewed").split('|').collect();
+        assert_eq!(renewed[0], name, "{out}");
+        assert!(
+            [format!("{name} 59m"), format!("{name} 1h00m")].contains(&renewed[1].to_string()),
+            "{name}: renewed from the cached session: {out}"
+        );
+        assert_eq!(renewed[2], "", "{name}: renewal not blocked: {out}");
+    }
+}

@@ -379,6 +379,27 @@ fn use_remembers_role_and_duration_for_renewal_but_never_the_code() {
     }
 }
 
+/// `mfa use '--' '-h'` sets the `-h` profile: both walks over the
+/// arguments stop at `--` (every word after it is a value), the first
+/// before it tests for help, the second before it remembers a flag.
+#[test]
+fn use_reads_every_word_after_a_double_dash_as_a_value() {
+    let o = check_hook(&hook("/usr/bin/mfa", true), "/usr/bin/mfa", true);
+    let body = &function(&o, "__mfa_use").text;
+    let stop = "if ($arg -ceq '--') {\n            break\n        }";
+    let stops: Vec<usize> = body.match_indices(stop).map(|(at, _)| at).collect();
+    let help = body.find("$arg -ceq '-h'").expect("the help test");
+    let flags = body.find("$arg -ceq '--role-arn'").expect("the flag test");
+    assert!(
+        matches!(stops[..], [first, second] if first < help && help < second && second < flags),
+        "{body}"
+    );
+    let help_run = only_place(&o, "__mfa_use", "the help run", |t| {
+        t == "& $global:__mfa_bin env @MfaArgs"
+    });
+    assert!(help_run.guarded_by("$arg -ceq '-h' -or $arg -ceq '--help'"));
+}
+
 #[test]
 fn renewal_is_blocked_before_it_tries_and_runs_env_for_the_same_profile() {
     let o = check_hook(&hook("/usr/bin/mfa", true), "/usr/bin/mfa", true);
@@ -386,9 +407,10 @@ fn renewal_is_blocked_before_it_tries_and_runs_env_for_the_same_profile() {
     let block = only_place(&o, "__mfa_renew", "the block", |t| {
         t == "$global:__mfa_renew_blocked = $true"
     });
+    // The profile last, after `--`: a profile named `-h` is not help.
     let args = only_place(&o, "__mfa_renew", "the env arguments", |t| {
-        t == "[object[]]$envArgs = @('env', $env:MFA_PROFILE, '--shell', 'powershell') \
-              + @($global:__mfa_renew_flags)"
+        t == "[object[]]$envArgs = @('env', '--shell', 'powershell') \
+              + @($global:__mfa_renew_flags) + @('--', $env:MFA_PROFILE)"
     });
     let run = only_place(&o, "__mfa_renew", "the env run", |t| {
         t == "__mfa_apply $envArgs"
@@ -629,16 +651,20 @@ fn odd_profiles() -> String {
      [profile team/prod@eu]\nregion = eu-west-1\n\n\
      [profile x:1+y%z]\nregion = us-east-1\n\n\
      [profile a.b_c-d]\nregion = us-east-1\n\n\
-     [profile deployer]\nregion = us-east-1\nmfa_alias = ship\n"
+     [profile deployer]\nregion = us-east-1\nmfa_alias = ship\n\n\
+     [profile -h]\nregion = us-east-1\n\n\
+     [profile --help]\nregion = us-east-1\n"
         .to_string()
 }
 
-const ALIASES: [(&str, &str); 5] = [
+const ALIASES: [(&str, &str); 7] = [
     ("aws-prod", "prod"),
     ("aws-team-prod-eu", "team/prod@eu"),
     ("aws-x-1-y-z", "x:1+y%z"),
     ("aws-a.b_c-d", "a.b_c-d"),
     ("ship", "deployer"),
+    ("aws--h", "-h"),
+    ("aws---help", "--help"),
 ];
 
 /// Checks one alias definition: `function NAME { <command> }` whose command
@@ -691,23 +717,25 @@ fn aliases_parse_in_every_mode_with_odd_profile_names() {
         assert_eq!(names, expected, "--mode {mode}");
         for (f, (_, profile)) in o.functions.iter().zip(ALIASES) {
             assert!(f.place.top_level() && f.scope.is_none(), "{f:?}");
+            // The profile always after `--`, so `-h` is a name, not help.
             match mode {
-                "use" => check_alias(f, &o, &["mfa", "use", profile, "@args"], None),
-                "exec" if command.is_empty() => {
-                    check_alias(f, &o, &[binary, "exec", profile, "--", "@args"], Some("&"));
-                }
+                "use" => check_alias(f, &o, &["mfa", "use", "@args", "--", profile], None),
+                "exec" if command.is_empty() => check_alias(
+                    f,
+                    &o,
+                    &[binary, "exec", "--", profile, "--", "@args"],
+                    Some("&"),
+                ),
                 "exec" => check_alias(
                     f,
                     &o,
-                    &[binary, "exec", profile, "--", command, "@args"],
+                    &[binary, "exec", "--", profile, "--", command, "@args"],
                     Some("&"),
                 ),
-                _ => check_alias(f, &o, &[binary, "shell", profile, "@args"], Some("&")),
+                _ => check_alias(f, &o, &[binary, "shell", "@args", "--", profile], Some("&")),
             }
-            if mode == "exec" {
-                // A bare `--` would be swallowed by PowerShell's binder.
-                assert!(f.text.contains(" '--' "), "{}", f.text);
-            }
+            // A bare `--` would be swallowed by PowerShell's binder.
+            assert!(f.text.contains(" '--' "), "{}", f.text);
         }
     }
 }
@@ -718,17 +746,17 @@ fn alias_definitions_quote_an_odd_binary_path() {
         for (mode, expected, invocation) in [
             (
                 AliasMode::Use,
-                vec!["mfa", "use", "team/prod@eu", "@args"],
+                vec!["mfa", "use", "@args", "--", "team/prod@eu"],
                 None,
             ),
             (
                 AliasMode::Exec,
-                vec![path, "exec", "team/prod@eu", "--", "aws", "@args"],
+                vec![path, "exec", "--", "team/prod@eu", "--", "aws", "@args"],
                 Some("&"),
             ),
             (
                 AliasMode::Shell,
-                vec![path, "shell", "team/prod@eu", "@args"],
+                vec![path, "shell", "@args", "--", "team/prod@eu"],
                 Some("&"),
             ),
         ] {
@@ -823,5 +851,71 @@ fn the_checker_rejects_broken_scripts() {
         );
         let error = outline(&script).expect_err(what);
         assert!(error.contains("PowerShell"), "{what}: {error}");
+    }
+}
+
+/// The keywords the PowerShell grammar knows (its unnamed, alphabetic
+/// tokens): the one list of PowerShell's words this machine can read.
+fn grammar_keywords() -> Vec<String> {
+    let language: tree_sitter::Language = tree_sitter_powershell::LANGUAGE.into();
+    (0..language.node_kind_count() as u16)
+        .filter(|&id| !language.node_kind_is_named(id))
+        .filter_map(|id| language.node_kind_for_id(id))
+        .filter(|kind| !kind.is_empty() && kind.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// With every name PowerShell reserves (keywords, the aliases and functions
+/// a session starts with, the hook's own functions), in two cases, as some
+/// profile's `mfa_alias`, no alias takes any of them in any mode, and the
+/// aliases after them still arrive.
+#[test]
+fn no_keyword_alias_or_builtin_function_is_ever_an_alias() {
+    let sandbox = offline();
+    let hook = parsed(&hook("/usr/bin/mfa", true));
+    let mut names: BTreeSet<String> = hook.functions.iter().map(|f| f.name.clone()).collect();
+    names.extend(grammar_keywords());
+    assert!(
+        names.contains("foreach") && names.contains("__mfa_use"),
+        "{names:?}"
+    );
+    names.extend(
+        mfa::cmd::alias::reserved_names(Shell::Powershell)
+            .iter()
+            .map(|n| n.to_string()),
+    );
+    let lower: BTreeSet<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut config = String::new();
+    for (i, name) in names
+        .iter()
+        .flat_map(|n| [n.clone(), n.to_ascii_uppercase()])
+        .enumerate()
+    {
+        config.push_str(&format!("[profile zz-hostile-{i}]\nmfa_alias = {name}\n\n"));
+    }
+    config.push_str("[profile zz-safe-1]\nmfa_alias = zz-ok-one\n\n[profile zz-safe-2]\n");
+    sandbox.config(&config);
+    for mode in ["use", "exec", "shell"] {
+        let script = mfa_ok(
+            &sandbox,
+            &["alias", "--shell", "powershell", "--mode", mode],
+        );
+        let o = parsed(&script);
+        let taken: Vec<&str> = o
+            .functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .filter(|name| lower.contains(&name.to_ascii_lowercase()))
+            .collect();
+        assert!(taken.is_empty(), "--mode {mode} defines {taken:?}");
+        let last: Vec<&str> = o
+            .functions
+            .iter()
+            .rev()
+            .take(2)
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(last, ["aws-zz-safe-2", "zz-ok-one"], "--mode {mode}");
     }
 }

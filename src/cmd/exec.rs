@@ -1,5 +1,6 @@
 //! `mfa exec PROFILE -- CMD …`: runs CMD with the session in its
 //! environment, in place of mfa, so it exits (and takes signals) as CMD.
+//! `mfa exec -- PROFILE -- CMD …` takes any profile name, `-h` too.
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -34,14 +35,51 @@ pub fn exec_replacing(mut command: Command, program: &str) -> anyhow::Error {
     anyhow!(ChildExit(status))
 }
 
+/// The command in CMD's words. In `mfa exec -- PROFILE -- CMD` clap reads
+/// every word after the first `--` as a value, the second `--` too: that
+/// one is the separator (no program is named `--`).
+fn command_words(words: &[String]) -> &[String] {
+    match words.split_first() {
+        Some((first, rest)) if first == "--" => rest,
+        _ => words,
+    }
+}
+
 pub fn run(args: ExecArgs, env: &Env) -> Result<()> {
+    // Before the session: a usage error must not cost a one-time code.
+    let Some((program, rest)) = command_words(&args.command).split_first() else {
+        return Err(crate::error::UsageError::new(
+            "name the command to run (CMD) after `--`: mfa exec PROFILE -- CMD",
+        )
+        .into());
+    };
     let session = obtain_session(Some(&args.profile), &args.session, env)?;
     let vars = session_vars(&session)?;
-    let Some((program, rest)) = args.command.split_first() else {
-        return Err(crate::error::UsageError::new("name a command after `--`").into());
-    };
     let mut command = Command::new(program);
     command.args(rest);
     apply(&mut command, &vars);
     Err(exec_replacing(command, program))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn a_leading_double_dash_is_the_separator() {
+        assert_eq!(
+            command_words(&words(&["--", "env", "--"])),
+            words(&["env", "--"])
+        );
+        assert_eq!(
+            command_words(&words(&["env", "--", "-h"])),
+            words(&["env", "--", "-h"])
+        );
+        assert!(command_words(&words(&["--"])).is_empty());
+        assert!(command_words(&[]).is_empty());
+    }
 }
