@@ -457,14 +457,58 @@ fn aliases_pass_hostile_names_as_values_in_every_mode_and_shell() {
             }
         }
     }
-    // PowerShell: every mode parses, and every function's name is one
-    // PowerShell can call without quoting.
+    // PowerShell, which cannot run here: every mode parses without an
+    // error, every function has a plain name, and each t{i} runs one
+    // command whose word after the first `'--'` is its profile, decoded by
+    // PowerShell's own rules.
     for mode in ["use", "exec", "shell"] {
         let out = lab.mfa(&["alias", "--shell", "powershell", "--mode", mode]);
         assert_clean_exit(&out, &format!("alias powershell {mode}"));
         let text = stdout(&out);
-        let parsed = parse_powershell(&text);
-        assert!(parsed.is_ok(), "powershell {mode}: {parsed:?}\n{text}");
+        assert_eq!(
+            powershell::syntax_errors(&text),
+            Vec::<String>::new(),
+            "{text}"
+        );
+        let o = powershell::outline(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        for f in &o.functions {
+            assert!(
+                f.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+                "powershell {mode}: function {:?}",
+                f.name
+            );
+        }
+        for (i, name) in NAMES.iter().enumerate() {
+            let alias = format!("t{i}");
+            assert_eq!(o.function(&alias).len(), 1, "powershell {mode}: {alias}");
+            let commands: Vec<_> = o
+                .commands
+                .iter()
+                .filter(|c| c.place.in_function(&alias))
+                .collect();
+            let [command] = commands.as_slice() else {
+                panic!("powershell {mode}: {alias} runs {commands:?}");
+            };
+            let words: Vec<String> = command
+                .elements
+                .iter()
+                .map(|e| {
+                    if e.starts_with('\'') {
+                        powershell::decode_verbatim_literal(e).unwrap_or_else(|e| panic!("{e}"))
+                    } else {
+                        e.clone()
+                    }
+                })
+                .collect();
+            let dashes = words.iter().position(|w| w == "--");
+            assert_eq!(
+                dashes.and_then(|at| words.get(at + 1)),
+                Some(&name.to_string()),
+                "powershell {mode}: {alias} passes {words:?}"
+            );
+        }
     }
 }
 
