@@ -90,7 +90,7 @@ pub fn unknown_profile(profiles: &Profiles, name: &str) -> UsageError {
         let list: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
         message.push_str(&format!("; did you mean {}?", list.join(" or ")));
     } else if profiles.list.is_empty() {
-        message.push_str(" (no profiles at all: see `mfa list`)");
+        message.push_str(" (there are no profiles yet: `mfa setup` adds one, step by step)");
     }
     UsageError::new(message)
 }

@@ -360,3 +360,46 @@ fn a_credential_process_that_calls_mfa_for_itself_is_a_loop() {
     assert_clean_failure(&out, 1, "credential_process loop");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// A new user with no profiles at all is pointed to `mfa setup` by every
+/// command that needs a profile, and `mfa list` says so under its table.
+#[test]
+fn with_no_profiles_at_all_every_command_points_to_setup() {
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    for args in [
+        &["env"][..],
+        &["env", "prod", "--token", "123456"],
+        &["exec", "prod", "--", "true"],
+        &["shell", "prod"],
+        &["credential-process", "prod"],
+        &["show"],
+        &["write", "prod"],
+        &["clear"],
+        &["clear", "prod"],
+        &["migrate", "prod"],
+        &["rotate", "prod"],
+        &["device", "list", "--profile", "prod"],
+        &["policy", "mfa-boundary", "--profile", "prod"],
+    ] {
+        let out = sandbox.run(args);
+        assert_clean_failure(&out, 2, "`mfa setup` adds one");
+    }
+    let out = sandbox.run(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "the header alone");
+    assert!(
+        stderr(&out).contains("no profiles yet: `mfa setup` adds one"),
+        "{}",
+        stderr(&out)
+    );
+    // With profiles, no such note.
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    let out = sandbox.run(&["list"]);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        stderr(&out)
+    );
+}

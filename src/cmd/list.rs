@@ -114,5 +114,9 @@ pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
             "PROFILE", "KIND", "MFA", "ROLE", "REGION", "KEYS", "SESSION",
         ],
         &cells,
-    ))
+    ))?;
+    if rows.is_empty() {
+        eprintln!("mfa: no profiles yet: `mfa setup` adds one, step by step");
+    }
+    Ok(())
 }
