@@ -403,3 +403,35 @@ fn with_no_profiles_at_all_every_command_points_to_setup() {
         stderr(&out)
     );
 }
+
+/// A role whose keys come from a `credential_source` is refused, saying
+/// what that source is.
+#[test]
+fn each_credential_source_is_named_for_what_it_is() {
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    for (source, what) in [
+        (
+            "Environment",
+            "(the keys in the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables)",
+        ),
+        (
+            "Ec2InstanceMetadata",
+            "(the EC2 instance's role, from the instance metadata service)",
+        ),
+        (
+            "EcsContainer",
+            "(the ECS task's role, from the container credentials endpoint)",
+        ),
+        (
+            "Mainframe",
+            "credential_source must be Environment, Ec2InstanceMetadata or EcsContainer",
+        ),
+    ] {
+        sandbox.config(&format!(
+            "[profile r]\nrole_arn = {ADMIN_ROLE}\ncredential_source = {source}\n"
+        ));
+        let out = sandbox.run(&["env", "r", "--token", "123456"]);
+        assert_clean_failure(&out, 2, what);
+        assert!(stderr(&out).contains("not supported") || stderr(&out).contains("supports none"));
+    }
+}
