@@ -403,8 +403,9 @@ pub fn kind_with_chain(profile: &Profile, chain: Option<&Chain>) -> &'static str
 }
 
 /// The RoleSessionName for a step without `role_session_name`: `mfa-` and
-/// the IAM user name from the MFA serial, else the local user name, else the
-/// time. Only the characters AWS allows, at most 64.
+/// the MFA device's name from the serial (often, not always, the IAM user's
+/// name: asking STS whose keys these are would cost a call), else the local
+/// user name, else the time. Only the characters AWS allows, at most 64.
 pub fn session_name(
     step: &RoleStep,
     mfa_serial: Option<&str>,
