@@ -435,3 +435,119 @@ fn each_credential_source_is_named_for_what_it_is() {
         assert!(stderr(&out).contains("not supported") || stderr(&out).contains("supports none"));
     }
 }
+
+/// Runs `mfa env alice` (and `credential-process alice`, whose message
+/// every SDK relays as it is) against `endpoint`: a failure, within
+/// `within`, on one line that holds each of `needles`.
+fn assert_unreachable(endpoint: &str, timeout: Option<&str>, within: Duration, needles: &[&str]) {
+    let sandbox = Sandbox::with_endpoint(endpoint.to_string());
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    for args in [
+        &["env", "alice", "--token", "123456"][..],
+        &["credential-process", "alice", "--token", "123456"],
+    ] {
+        let mut command = sandbox.mfa();
+        if let Some(seconds) = timeout {
+            command.env("MFA_TIMEOUT", seconds);
+        }
+        let started = Instant::now();
+        let out = command.args(args).output().unwrap();
+        assert!(
+            started.elapsed() < within,
+            "{args:?}: {:?}",
+            started.elapsed()
+        );
+        for needle in needles {
+            assert_clean_failure(&out, 1, needle);
+        }
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(!err.contains("io error"), "{err}");
+    }
+}
+
+#[test]
+fn a_refused_connection_is_named_with_its_endpoint() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    assert_unreachable(
+        &endpoint,
+        None,
+        Duration::from_secs(20),
+        &[&format!(
+            "could not be reached: {endpoint}: connection refused"
+        )],
+    );
+}
+
+#[test]
+fn a_host_name_that_does_not_resolve_is_named() {
+    // `.invalid` never resolves (RFC 2606): no network is needed to fail.
+    assert_unreachable(
+        "http://sts.example.invalid",
+        None,
+        Duration::from_secs(20),
+        &["http://sts.example.invalid: the host name could not be resolved"],
+    );
+}
+
+#[test]
+fn https_to_a_plain_http_listener_is_a_tls_failure() {
+    let aws = FakeAws::start();
+    let endpoint = format!("https://127.0.0.1:{}", aws.port);
+    assert_unreachable(
+        &endpoint,
+        None,
+        Duration::from_secs(20),
+        &[&format!("{endpoint}: the TLS handshake failed")],
+    );
+}
+
+#[test]
+fn a_listener_that_never_answers_is_a_timeout_with_its_bound() {
+    // Connections complete in the kernel's backlog; nothing ever answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    assert_unreachable(
+        &endpoint,
+        Some("2"),
+        Duration::from_secs(8),
+        &[
+            &format!("{endpoint}: no answer in time"),
+            "2 s",
+            "MFA_TIMEOUT",
+        ],
+    );
+    drop(silent);
+}
+
+/// MFA_TIMEOUT bounds a call in all, retries included: attempts that each
+/// fit in the bound, but not together, stop at the bound (without it, the
+/// third attempt's 500 would be the answer).
+#[test]
+fn mfa_timeout_bounds_a_call_with_its_retries() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    // Each attempt: 1.2 s, then a 500, which is retried after at most 1 s.
+    aws.fault(serde_json::json!({"action": "GetSessionToken", "status": 500, "delay_ms": 1200}));
+    let started = Instant::now();
+    let out = sandbox
+        .mfa()
+        .env("MFA_TIMEOUT", "3")
+        .args(["env", "alice", "--token", "123456"])
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_clean_failure(&out, 1, "no answer in time (within 3 s");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // The second attempt was under way when the bound came.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(aws.calls().len() >= 2, "{:?}", aws.calls());
+}
