@@ -3,13 +3,20 @@
 //! sorted into what a person can act on.
 
 use std::cell::OnceCell;
+use std::error::Error;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::Region;
+use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 
 use crate::creds::Credentials;
 
@@ -19,7 +26,9 @@ pub enum AwsError {
     InvalidCode(String),
     /// AWS answered with an error (code and message as AWS gave them).
     Service { code: String, message: String },
-    /// No answer: connection refused, DNS, timeout.
+    /// No answer: connection refused, DNS, TLS, timeout. One line that
+    /// names the endpoint and why: SDKs relay it verbatim
+    /// (`credential_process`).
     Unreachable(String),
     /// An answer that is not AWS's.
     Other(String),
@@ -47,6 +56,9 @@ pub struct Sdk {
     profile: String,
     region: String,
     state: OnceCell<(tokio::runtime::Runtime, aws_config::SdkConfig)>,
+    /// Where the last request went, so that an error can name it.
+    endpoint: LastEndpoint,
+    timeout: Duration,
 }
 
 impl Sdk {
@@ -55,7 +67,33 @@ impl Sdk {
             profile: profile.to_string(),
             region: region.to_string(),
             state: OnceCell::new(),
+            endpoint: LastEndpoint::default(),
+            timeout: call_timeout(std::env::var("MFA_TIMEOUT").ok().as_deref()),
         }
+    }
+
+    /// What a service client adds to the shared configuration: the
+    /// interceptor that notes where each request goes.
+    pub fn interceptor(&self) -> impl Intercept + 'static {
+        self.endpoint.clone()
+    }
+
+    /// An SDK error, sorted into what a person can act on.
+    pub fn classify<E>(
+        &self,
+        error: SdkError<E, aws_smithy_runtime_api::http::Response>,
+    ) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let endpoint = self
+            .endpoint
+            .0
+            .lock()
+            .ok()
+            .and_then(|last| last.clone())
+            .unwrap_or_else(|| "the AWS endpoint".to_string());
+        classify(error, &endpoint, self.timeout)
     }
 
     pub fn state(&self) -> Result<&(tokio::runtime::Runtime, aws_config::SdkConfig), AwsError> {
@@ -71,11 +109,13 @@ impl Sdk {
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
             ))
-            .build_https();
+            // The SDK's resolver, through tokio, so that a name that does
+            // not resolve is known by its type (ResolveDnsError).
+            .build_with_resolver(Resolver);
         // Bounded: an unreachable STS fails in seconds, not minutes.
-        let total = call_timeout();
+        let total = self.timeout;
         let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5).min(total))
+            .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS).min(total))
             .read_timeout(total)
             .operation_attempt_timeout(total)
             .operation_timeout(total)
@@ -97,15 +137,68 @@ impl Sdk {
 /// Default for `MFA_TIMEOUT`: how long one AWS call may take in all,
 /// retries included.
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+/// At most this long to open a connection (within `MFA_TIMEOUT`).
+pub const CONNECT_TIMEOUT_SECONDS: u64 = 5;
 
-/// `MFA_TIMEOUT` seconds (read here, at the edge that makes the calls).
-fn call_timeout() -> Duration {
-    let seconds = std::env::var("MFA_TIMEOUT")
-        .ok()
+/// The bound of one AWS call, from `MFA_TIMEOUT` (whole seconds; anything
+/// else is the default).
+pub fn call_timeout(value: Option<&str>) -> Duration {
+    let seconds = value
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|s| *s > 0)
         .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
     Duration::from_secs(seconds)
+}
+
+/// Notes the endpoint of each request (scheme, host and port: nothing
+/// that could hold a secret).
+#[derive(Debug, Clone, Default)]
+struct LastEndpoint(Arc<Mutex<Option<String>>>);
+
+impl Intercept for LastEndpoint {
+    fn name(&self) -> &'static str {
+        "LastEndpoint"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Ok(mut last) = self.0.lock() {
+            *last = Some(endpoint_of(context.request().uri()));
+        }
+        Ok(())
+    }
+}
+
+/// `scheme://host:port` of a URI: no user info, path or query.
+fn endpoint_of(uri: &str) -> String {
+    let (scheme, rest) = uri.split_once("://").unwrap_or(("", uri));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    if scheme.is_empty() {
+        host.to_string()
+    } else {
+        format!("{scheme}://{host}")
+    }
+}
+
+/// Host names resolved through tokio (the system's resolver, on a blocking
+/// thread, as hyper's own resolver does); a failure is a `ResolveDnsError`.
+#[derive(Debug, Clone)]
+struct Resolver;
+
+impl ResolveDns for Resolver {
+    fn resolve_dns<'a>(&'a self, name: &'a str) -> DnsFuture<'a> {
+        DnsFuture::new(async move {
+            match tokio::net::lookup_host((name, 0)).await {
+                Ok(addresses) => Ok(addresses.map(|a| a.ip()).collect()),
+                Err(e) => Err(ResolveDnsError::new(e)),
+            }
+        })
+    }
 }
 
 /// Credentials for one SDK client.
@@ -119,7 +212,11 @@ pub fn sdk_credentials(base: &Credentials) -> aws_credential_types::Credentials 
     )
 }
 
-pub fn classify<E>(error: SdkError<E, aws_smithy_runtime_api::http::Response>) -> AwsError
+fn classify<E>(
+    error: SdkError<E, aws_smithy_runtime_api::http::Response>,
+    endpoint: &str,
+    timeout: Duration,
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -139,18 +236,69 @@ where
                 AwsError::Service { code, message }
             }
         }
-        SdkError::TimeoutError(_) => AwsError::Unreachable("no answer in time".into()),
+        SdkError::TimeoutError(_) => AwsError::Unreachable(format!(
+            "{endpoint}: no answer in time (within {} s; MFA_TIMEOUT sets the bound)",
+            timeout.as_secs()
+        )),
         SdkError::DispatchFailure(failure) => {
-            let detail = std::error::Error::source(&error)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| format!("{failure:?}"));
-            AwsError::Unreachable(detail)
+            let why = match failure.as_connector_error() {
+                Some(connector) => why_unreachable(connector, timeout),
+                None => error_chain(&error),
+            };
+            AwsError::Unreachable(format!("{endpoint}: {why}"))
         }
         SdkError::ResponseError(_) => {
             AwsError::Other("AWS gave an answer that could not be read".into())
         }
         _ => AwsError::Other(error_chain(&error)),
     }
+}
+
+/// Why a request got no answer, from the types in the connector error's
+/// chain (never from their wording).
+fn why_unreachable(connector: &ConnectorError, timeout: Duration) -> String {
+    let chain: Vec<&(dyn Error + 'static)> = causes(connector).collect();
+    if chain.iter().any(|e| e.is::<ResolveDnsError>()) {
+        return "the host name could not be resolved (no such host, or no DNS)".into();
+    }
+    if let Some(tls) = chain.iter().find_map(|e| e.downcast_ref::<rustls::Error>()) {
+        return format!("the TLS handshake failed ({tls}); is the endpoint really https://?");
+    }
+    if connector.is_timeout() {
+        return format!(
+            "no answer in time ({} s to connect, {} s in all; MFA_TIMEOUT sets the bound)",
+            CONNECT_TIMEOUT_SECONDS.min(timeout.as_secs()),
+            timeout.as_secs()
+        );
+    }
+    let io = chain
+        .iter()
+        .find_map(|e| e.downcast_ref::<std::io::Error>());
+    match io.map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::ConnectionRefused) => {
+            "connection refused (nothing listens at that address)".into()
+        }
+        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted) => {
+            "the connection was closed before an answer came".into()
+        }
+        Some(std::io::ErrorKind::TimedOut) => "the connection timed out".into(),
+        Some(kind) => format!("network error: {kind}"),
+        None => chain
+            .get(1)
+            .map(|cause| cause.to_string())
+            .unwrap_or_else(|| connector.to_string()),
+    }
+}
+
+/// An error and each error after it. After an `io::Error` comes its
+/// payload (`get_ref`): `io::Error::source` skips it.
+fn causes<'a>(error: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    std::iter::successors(Some(error), |&error| {
+        match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn Error + 'static)),
+            None => error.source(),
+        }
+    })
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -162,4 +310,32 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mfa_timeout_bounds_a_call_and_defaults_to_30_seconds() {
+        assert_eq!(call_timeout(None), Duration::from_secs(30));
+        assert_eq!(call_timeout(Some("7")), Duration::from_secs(7));
+        assert_eq!(call_timeout(Some(" 7 ")), Duration::from_secs(7));
+        for bad in ["0", "-1", "soon", "1.5", ""] {
+            assert_eq!(call_timeout(Some(bad)), Duration::from_secs(30), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_named_without_user_info_path_or_query() {
+        assert_eq!(
+            endpoint_of("https://sts.eu-west-1.amazonaws.com/"),
+            "https://sts.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            endpoint_of("http://user:pw@127.0.0.1:4566/x?Token=t"),
+            "http://127.0.0.1:4566"
+        );
+        assert_eq!(endpoint_of("https://[::1]:8443"), "https://[::1]:8443");
+    }
 }

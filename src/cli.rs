@@ -79,7 +79,9 @@ pub enum Command {
     Off,
 }
 
-/// How a session is obtained: shared by env, exec, shell, credential-process.
+// How a session is obtained: shared by env, exec, shell, credential-process.
+// A plain comment, not a doc comment: with `defer`, a flattened struct's
+// doc comment would replace the `about` of every subcommand that uses it.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SessionArgs {
     /// The one-time code (else the profile's mfa_process, else a prompt on the terminal)
@@ -120,7 +122,7 @@ pub struct EnvArgs {
 #[command(override_usage = "mfa exec [OPTIONS] PROFILE [--] <CMD>...\n       \
                             mfa exec [OPTIONS] -- PROFILE -- <CMD>...")]
 pub struct ExecArgs {
-    /// Profile (after `--` when its name starts with `-`)
+    /// Profile whose session the command gets (after `--` when its name starts with `-`)
     #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     #[command(flatten)]
@@ -138,7 +140,7 @@ pub struct ExecArgs {
 
 #[derive(Debug, Args)]
 pub struct ShellArgs {
-    /// Profile (after `--` when its name starts with `-`: `mfa shell -- -h`)
+    /// Profile whose session the subshell gets (after `--` when its name starts with `-`: `mfa shell -- -h`)
     #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     #[command(flatten)]
@@ -147,6 +149,7 @@ pub struct ShellArgs {
 
 #[derive(Debug, Args)]
 pub struct CredentialProcessArgs {
+    /// Profile whose session is printed
     #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     #[command(flatten)]
@@ -172,6 +175,7 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    /// Shell the hook is written for
     #[arg(value_enum)]
     pub shell: Shell,
     /// Keep MFA_PROMPT current but leave the prompt itself alone
@@ -197,6 +201,7 @@ pub struct AliasArgs {
     /// Prefix of each command's name (a profile's mfa_alias replaces the whole name)
     #[arg(long, default_value = "aws-")]
     pub prefix: String,
+    /// What each command does
     #[arg(long, value_enum, default_value = "use")]
     pub mode: AliasMode,
     /// With --mode exec: the program the arguments go to (empty: the arguments are the command)
@@ -206,6 +211,7 @@ pub struct AliasArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// Shell the completion script is written for
     #[arg(value_enum)]
     pub shell: Shell,
 }
@@ -219,6 +225,7 @@ pub struct PromptArgs {
 
 #[derive(Debug, Args)]
 pub struct WriteArgs {
+    /// Profile whose session is written
     #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     /// Section of the credentials file to write (default: PROFILE, or
@@ -246,6 +253,7 @@ pub struct SetupArgs {
     /// A role to assume with the MFA session
     #[arg(long, value_name = "ARN", add = ArgValueCompleter::new(complete_roles))]
     pub role_arn: Option<String>,
+    /// The profile's region (where STS and the other AWS calls go)
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Write without asking
@@ -299,6 +307,7 @@ pub struct DeviceEnableArgs {
 
 #[derive(Debug, Args)]
 pub struct DeviceListArgs {
+    /// Profile whose keys list the devices (and whose IAM user they belong to)
     #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
     pub profile: Option<String>,
     /// Print JSON
@@ -330,6 +339,7 @@ pub struct PolicyArgs {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
+    /// Profile whose keys to store
     #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
     /// Take the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
@@ -339,11 +349,13 @@ pub struct AddArgs {
 
 #[derive(Debug, Args)]
 pub struct KeyProfileArgs {
+    /// Profile whose keys to act on
     #[arg(add = ArgValueCompleter::new(complete_profiles))]
     pub profile: String,
 }
 
-/// What the hook's `mfa use` takes: `mfa env`'s profile and session flags.
+// What the hook's `mfa use` takes: `mfa env`'s profile and session flags
+// (a plain comment: see SessionArgs).
 #[derive(Debug, Args)]
 pub struct UseArgs {
     /// Profile (default: $AWS_PROFILE, else `default`)

@@ -2,7 +2,7 @@
 //! enable and list virtual MFA devices. The real one is the AWS SDK with
 //! the same HTTP stack as STS (`AWS_ENDPOINT_URL_IAM` works).
 
-use crate::aws::{AwsError, Sdk, classify, sdk_credentials};
+use crate::aws::{AwsError, Sdk, sdk_credentials};
 use crate::creds::Credentials;
 
 /// A device as `CreateVirtualMFADevice` returns it.
@@ -88,6 +88,7 @@ impl SdkIam {
         let (runtime, config) = self.sdk.state()?;
         let iam_config = aws_sdk_iam::config::Builder::from(config)
             .credentials_provider(sdk_credentials(base))
+            .interceptor(self.sdk.interceptor())
             .build();
         Ok((runtime, aws_sdk_iam::Client::from_conf(iam_config)))
     }
@@ -98,7 +99,7 @@ impl Iam for SdkIam {
         let (runtime, client) = self.client(base)?;
         let output = runtime
             .block_on(client.create_access_key().send())
-            .map_err(classify)?;
+            .map_err(|e| self.sdk.classify(e))?;
         let key = output
             .access_key()
             .ok_or_else(|| AwsError::Other("the answer held no key".into()))?;
@@ -117,7 +118,7 @@ impl Iam for SdkIam {
                     .access_key_id(access_key_id)
                     .send(),
             )
-            .map_err(classify)?;
+            .map_err(|e| self.sdk.classify(e))?;
         Ok(())
     }
 
@@ -134,7 +135,7 @@ impl Iam for SdkIam {
                     .virtual_mfa_device_name(name)
                     .send(),
             )
-            .map_err(classify)?;
+            .map_err(|e| self.sdk.classify(e))?;
         let device = output
             .virtual_mfa_device()
             .ok_or_else(|| AwsError::Other("the answer held no device".into()))?;
@@ -169,7 +170,7 @@ impl Iam for SdkIam {
                     .authentication_code2(code2)
                     .send(),
             )
-            .map_err(classify)?;
+            .map_err(|e| self.sdk.classify(e))?;
         Ok(())
     }
 
@@ -177,7 +178,7 @@ impl Iam for SdkIam {
         let (runtime, client) = self.client(base)?;
         let enabled = runtime
             .block_on(client.list_mfa_devices().user_name(user).send())
-            .map_err(classify)?;
+            .map_err(|e| self.sdk.classify(e))?;
         let mut devices: Vec<Device> = enabled
             .mfa_devices()
             .iter()

@@ -90,7 +90,7 @@ pub fn unknown_profile(profiles: &Profiles, name: &str) -> UsageError {
         let list: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
         message.push_str(&format!("; did you mean {}?", list.join(" or ")));
     } else if profiles.list.is_empty() {
-        message.push_str(" (no profiles at all: see `mfa list`)");
+        message.push_str(" (there are no profiles yet: `mfa setup` adds one, step by step)");
     }
     UsageError::new(message)
 }
@@ -310,17 +310,32 @@ pub fn resolve(
 }
 
 fn no_role_source(profile: &Profile) -> UsageError {
-    let hint = if profile.get_nonempty("credential_source").is_some() {
-        "credential_source (instance or container credentials) is not supported by mfa; name a source_profile with keys"
+    let hint = if let Some(source) = profile.get_nonempty("credential_source") {
+        credential_source_hint(source)
     } else if profile.get_nonempty("web_identity_token_file").is_some() {
-        "web identity roles need no MFA and are not supported by mfa"
+        "web identity roles need no MFA and are not supported by mfa".to_string()
     } else {
-        "add source_profile = NAME, the profile whose keys assume the role"
+        "add source_profile = NAME, the profile whose keys assume the role".to_string()
     };
     UsageError::new(format!(
         "profile `{}` has a role_arn but no source_profile: {hint}",
         profile.name
     ))
+}
+
+/// Why a `credential_source` is refused, saying what that source is.
+fn credential_source_hint(source: &str) -> String {
+    let what = match source {
+        "Environment" => "the keys in the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables",
+        "Ec2InstanceMetadata" => "the EC2 instance's role, from the instance metadata service",
+        "EcsContainer" => "the ECS task's role, from the container credentials endpoint",
+        _ => {
+            return "credential_source must be Environment, Ec2InstanceMetadata or EcsContainer, and mfa supports none of them; name a source_profile with keys".to_string();
+        }
+    };
+    format!(
+        "credential_source = {source} ({what}) is not supported by mfa; name a source_profile with keys"
+    )
 }
 
 fn no_credentials(profile: &Profile, visited: &[&str]) -> UsageError {
@@ -388,8 +403,9 @@ pub fn kind_with_chain(profile: &Profile, chain: Option<&Chain>) -> &'static str
 }
 
 /// The RoleSessionName for a step without `role_session_name`: `mfa-` and
-/// the IAM user name from the MFA serial, else the local user name, else the
-/// time. Only the characters AWS allows, at most 64.
+/// the MFA device's name from the serial (often, not always, the IAM user's
+/// name: asking STS whose keys these are would cost a call), else the local
+/// user name, else the time. Only the characters AWS allows, at most 64.
 pub fn session_name(
     step: &RoleStep,
     mfa_serial: Option<&str>,

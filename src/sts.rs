@@ -7,7 +7,7 @@
 //! makes these calls itself.
 
 pub use crate::aws::AwsError;
-use crate::aws::{Sdk, classify, sdk_credentials};
+use crate::aws::{Sdk, sdk_credentials};
 use crate::creds::Credentials;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +74,7 @@ impl SdkSts {
         let (runtime, config) = self.sdk.state()?;
         let sts_config = aws_sdk_sts::config::Builder::from(config)
             .credentials_provider(sdk_credentials(base))
+            .interceptor(self.sdk.interceptor())
             .build();
         Ok((runtime, aws_sdk_sts::Client::from_conf(sts_config)))
     }
@@ -105,7 +106,7 @@ impl Sts for SdkSts {
         let (runtime, client) = self.client(base)?;
         let output = runtime
             .block_on(client.get_caller_identity().send())
-            .map_err(classify)?;
+            .map_err(|e| self.sdk.classify(e))?;
         Ok(Identity {
             account: output.account().unwrap_or_default().to_string(),
             arn: output.arn().unwrap_or_default().to_string(),
@@ -126,7 +127,9 @@ impl Sts for SdkSts {
             .set_serial_number(serial.map(str::to_string))
             .set_token_code(code.map(str::to_string))
             .duration_seconds(duration as i32);
-        let output = runtime.block_on(request.send()).map_err(classify)?;
+        let output = runtime
+            .block_on(request.send())
+            .map_err(|e| self.sdk.classify(e))?;
         convert(output.credentials())
     }
 
@@ -144,7 +147,9 @@ impl Sts for SdkSts {
             .duration_seconds(r.duration as i32)
             .set_serial_number(r.serial.clone())
             .set_token_code(r.code.clone());
-        let output = runtime.block_on(request.send()).map_err(classify)?;
+        let output = runtime
+            .block_on(request.send())
+            .map_err(|e| self.sdk.classify(e))?;
         convert(output.credentials())
     }
 }

@@ -387,3 +387,72 @@ fn shell_takes_any_profile_name_after_a_double_dash() {
         assert_eq!(stdout(&out), name);
     }
 }
+
+/// The KEYS column says where the keys are: the credentials file, the
+/// config file, or a key store (`store:file` is the encrypted store, not a
+/// file of the AWS CLI's); `--json` keeps `keys` and `key_store`.
+#[test]
+fn list_says_where_each_profiles_keys_are() {
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    sandbox
+        .config(
+            "[profile alice]\nregion = eu-west-1\n\
+             [profile inconfig]\naws_access_key_id = AKIACONF\naws_secret_access_key = conf-secret\n\
+             [profile stored]\nregion = eu-west-1\n\
+             [profile nokeys]\nregion = eu-west-1\n",
+        )
+        .credentials(&standard_credentials());
+    let keyed = |args: &[&str]| {
+        sandbox
+            .mfa()
+            .env("MFA_BACKEND", "file")
+            .env("MFA_FILE_PASSPHRASE", "correct horse battery staple")
+            .env("AWS_ACCESS_KEY_ID", "AKIASTORED")
+            .env("AWS_SECRET_ACCESS_KEY", "stored-secret")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = keyed(&["add", "stored", "--from-env"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = keyed(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    let column = header.iter().position(|h| *h == "KEYS").unwrap();
+    let keys: Vec<(String, String)> = lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            (cells[0].to_string(), cells[column].to_string())
+        })
+        .collect();
+    let expected = [
+        ("alice", "credentials-file"),
+        ("inconfig", "config-file"),
+        ("stored", "store:file"),
+        ("nokeys", "-"),
+    ];
+    for (name, place) in expected {
+        assert!(
+            keys.contains(&(name.to_string(), place.to_string())),
+            "{name} should show {place}: {table}"
+        );
+    }
+
+    let list = json_of(&keyed(&["list", "--json"]));
+    let of = |name: &str| {
+        let row = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap();
+        (row["keys"].clone(), row["key_store"].clone())
+    };
+    assert_eq!(of("alice"), (json!("file"), Value::Null));
+    assert_eq!(of("inconfig"), (json!("file"), Value::Null));
+    assert_eq!(of("stored"), (json!("keychain"), json!("file")));
+    assert_eq!(of("nokeys"), (Value::Null, Value::Null));
+}

@@ -360,3 +360,194 @@ fn a_credential_process_that_calls_mfa_for_itself_is_a_loop() {
     assert_clean_failure(&out, 1, "credential_process loop");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// A new user with no profiles at all is pointed to `mfa setup` by every
+/// command that needs a profile, and `mfa list` says so under its table.
+#[test]
+fn with_no_profiles_at_all_every_command_points_to_setup() {
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    for args in [
+        &["env"][..],
+        &["env", "prod", "--token", "123456"],
+        &["exec", "prod", "--", "true"],
+        &["shell", "prod"],
+        &["credential-process", "prod"],
+        &["show"],
+        &["write", "prod"],
+        &["clear"],
+        &["clear", "prod"],
+        &["migrate", "prod"],
+        &["rotate", "prod"],
+        &["device", "list", "--profile", "prod"],
+        &["policy", "mfa-boundary", "--profile", "prod"],
+    ] {
+        let out = sandbox.run(args);
+        assert_clean_failure(&out, 2, "`mfa setup` adds one");
+    }
+    let out = sandbox.run(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "the header alone");
+    assert!(
+        stderr(&out).contains("no profiles yet: `mfa setup` adds one"),
+        "{}",
+        stderr(&out)
+    );
+    // With profiles, no such note.
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    let out = sandbox.run(&["list"]);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A role whose keys come from a `credential_source` is refused, saying
+/// what that source is.
+#[test]
+fn each_credential_source_is_named_for_what_it_is() {
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    for (source, what) in [
+        (
+            "Environment",
+            "(the keys in the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables)",
+        ),
+        (
+            "Ec2InstanceMetadata",
+            "(the EC2 instance's role, from the instance metadata service)",
+        ),
+        (
+            "EcsContainer",
+            "(the ECS task's role, from the container credentials endpoint)",
+        ),
+        (
+            "Mainframe",
+            "credential_source must be Environment, Ec2InstanceMetadata or EcsContainer",
+        ),
+    ] {
+        sandbox.config(&format!(
+            "[profile r]\nrole_arn = {ADMIN_ROLE}\ncredential_source = {source}\n"
+        ));
+        let out = sandbox.run(&["env", "r", "--token", "123456"]);
+        assert_clean_failure(&out, 2, what);
+        assert!(stderr(&out).contains("not supported") || stderr(&out).contains("supports none"));
+    }
+}
+
+/// Runs `mfa env alice` (and `credential-process alice`, whose message
+/// every SDK relays as it is) against `endpoint`: a failure, within
+/// `within`, on one line that holds each of `needles`.
+fn assert_unreachable(endpoint: &str, timeout: Option<&str>, within: Duration, needles: &[&str]) {
+    let sandbox = Sandbox::with_endpoint(endpoint.to_string());
+    sandbox
+        .config(&standard_config())
+        .credentials(&standard_credentials());
+    for args in [
+        &["env", "alice", "--token", "123456"][..],
+        &["credential-process", "alice", "--token", "123456"],
+    ] {
+        let mut command = sandbox.mfa();
+        if let Some(seconds) = timeout {
+            command.env("MFA_TIMEOUT", seconds);
+        }
+        let started = Instant::now();
+        let out = command.args(args).output().unwrap();
+        assert!(
+            started.elapsed() < within,
+            "{args:?}: {:?}",
+            started.elapsed()
+        );
+        for needle in needles {
+            assert_clean_failure(&out, 1, needle);
+        }
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(!err.contains("io error"), "{err}");
+    }
+}
+
+#[test]
+fn a_refused_connection_is_named_with_its_endpoint() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    assert_unreachable(
+        &endpoint,
+        None,
+        Duration::from_secs(20),
+        &[&format!(
+            "could not be reached: {endpoint}: connection refused"
+        )],
+    );
+}
+
+#[test]
+fn a_host_name_that_does_not_resolve_is_named() {
+    // `.invalid` never resolves (RFC 2606): no network is needed to fail.
+    assert_unreachable(
+        "http://sts.example.invalid",
+        None,
+        Duration::from_secs(20),
+        &["http://sts.example.invalid: the host name could not be resolved"],
+    );
+}
+
+#[test]
+fn https_to_a_plain_http_listener_is_a_tls_failure() {
+    let aws = FakeAws::start();
+    let endpoint = format!("https://127.0.0.1:{}", aws.port);
+    assert_unreachable(
+        &endpoint,
+        None,
+        Duration::from_secs(20),
+        &[&format!("{endpoint}: the TLS handshake failed")],
+    );
+}
+
+#[test]
+fn a_listener_that_never_answers_is_a_timeout_with_its_bound() {
+    // Connections complete in the kernel's backlog; nothing ever answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    assert_unreachable(
+        &endpoint,
+        Some("2"),
+        Duration::from_secs(8),
+        &[
+            &format!("{endpoint}: no answer in time"),
+            "2 s",
+            "MFA_TIMEOUT",
+        ],
+    );
+    drop(silent);
+}
+
+/// MFA_TIMEOUT bounds a call in all, retries included: attempts that each
+/// fit in the bound, but not together, stop at the bound (without it, the
+/// third attempt's 500 would be the answer).
+#[test]
+fn mfa_timeout_bounds_a_call_with_its_retries() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    // Each attempt: 1.2 s, then a 500, which is retried after at most 1 s.
+    aws.fault(serde_json::json!({"action": "GetSessionToken", "status": 500, "delay_ms": 1200}));
+    let started = Instant::now();
+    let out = sandbox
+        .mfa()
+        .env("MFA_TIMEOUT", "3")
+        .args(["env", "alice", "--token", "123456"])
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_clean_failure(&out, 1, "no answer in time (within 3 s");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // The second attempt was under way when the bound came.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(aws.calls().len() >= 2, "{:?}", aws.calls());
+}

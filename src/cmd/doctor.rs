@@ -469,12 +469,7 @@ fn bounded<T: Send + 'static>(
 
 /// `MFA_TIMEOUT` seconds, as the AWS calls read it.
 fn call_timeout(env: &Env) -> Duration {
-    let seconds = env
-        .get("MFA_TIMEOUT")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(crate::aws::DEFAULT_TIMEOUT_SECONDS);
-    Duration::from_secs(seconds)
+    crate::aws::call_timeout(env.get("MFA_TIMEOUT"))
 }
 
 // -- the calling shell --------------------------------------------------------
@@ -745,19 +740,13 @@ fn sts_and_clock(env: &Env, profiles: Option<&Profiles>) -> Vec<Finding> {
         let sts_config = aws_sdk_sts::config::Builder::from(config)
             .credentials_provider(crate::aws::sdk_credentials(&probe_keys()))
             .interceptor(observe)
+            .interceptor(sdk.interceptor())
             .build();
         let client = aws_sdk_sts::Client::from_conf(sts_config);
         runtime
             .block_on(client.get_caller_identity().send())
             .map(|_| ())
-            .map_err(|e| {
-                // "io error" says little; its last cause says why.
-                let cause = last_cause(&e);
-                match crate::aws::classify(e) {
-                    AwsError::Unreachable(detail) => AwsError::Unreachable(cause.unwrap_or(detail)),
-                    other => other,
-                }
-            })
+            .map_err(|e| sdk.classify(e))
     });
     let (endpoint, date) = match seen.lock() {
         Ok(mut seen) => (seen.endpoint.take(), seen.date.take()),
@@ -776,15 +765,6 @@ fn sts_and_clock(env: &Env, profiles: Option<&Profiles>) -> Vec<Finding> {
     vec![reach, clock]
 }
 
-/// The innermost cause of an error, when it has one.
-fn last_cause(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cause = error.source()?;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    Some(cause.to_string())
-}
-
 fn reachability(endpoint: &str, outcome: &Result<(), AwsError>, env: &Env) -> Finding {
     match outcome {
         // Any answer from AWS, even a refusal of the probe's keys, is STS there.
@@ -794,8 +774,12 @@ fn reachability(endpoint: &str, outcome: &Result<(), AwsError>, env: &Env) -> Fi
         Err(AwsError::Unreachable(detail)) => fail(
             "sts",
             format!(
-                "{endpoint} cannot be reached within {} s: {detail}",
-                call_timeout(env).as_secs()
+                "{endpoint} cannot be reached within {} s: {}",
+                call_timeout(env).as_secs(),
+                // The error names the endpoint too: once is enough.
+                detail
+                    .strip_prefix(&format!("{endpoint}: "))
+                    .unwrap_or(detail)
             ),
             "check the network and any proxy (HTTPS_PROXY); AWS_ENDPOINT_URL_STS or the profile's endpoint_url choose the endpoint",
         ),

@@ -27,6 +27,9 @@ pub struct Row {
     /// or `keychain` (a key store: `key_store` names which).
     pub keys: Option<&'static str>,
     pub key_store: Option<&'static str>,
+    /// The KEYS column: where the keys are (see `keys_place`).
+    #[serde(skip)]
+    pub keys_place: Option<String>,
     #[serde(skip)]
     pub seconds_left: Option<i64>,
 }
@@ -41,6 +44,29 @@ pub fn keys_location(
         (Some("keychain"), Some(store))
     } else {
         (None, None)
+    }
+}
+
+/// Where a profile's own keys are, for people: `credentials-file` or
+/// `config-file`, else `store:NAME` (`store:file` is the encrypted key
+/// store, never the credentials file).
+pub fn keys_place(profile: &crate::config::Profile) -> Option<String> {
+    use crate::config::FileKind;
+    match keys_location(profile) {
+        (Some(_), Some(store)) => Some(format!("store:{store}")),
+        (Some(_), None) => {
+            let origin = profile
+                .properties
+                .iter()
+                .find(|p| p.key == "aws_access_key_id")
+                .map(|p| p.origin.file);
+            let file = match origin {
+                Some(FileKind::Config) => "config-file",
+                _ => "credentials-file",
+            };
+            Some(file.to_string())
+        }
+        _ => None,
     }
 }
 
@@ -82,6 +108,7 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
                 session_expires_at: expiration.map(rfc3339),
                 keys,
                 key_store,
+                keys_place: keys_place(profile),
                 seconds_left: expiration.map(|e| e.saturating_sub(now)),
             }
         })
@@ -104,7 +131,7 @@ pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
                 r.mfa_serial.clone().unwrap_or_else(dash),
                 r.role_arn.clone().unwrap_or_else(dash),
                 r.region.clone().unwrap_or_else(dash),
-                r.key_store.or(r.keys).unwrap_or("-").to_string(),
+                r.keys_place.clone().unwrap_or_else(dash),
                 r.seconds_left.map(human_duration).unwrap_or_else(dash),
             ]
         })
@@ -114,5 +141,9 @@ pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
             "PROFILE", "KIND", "MFA", "ROLE", "REGION", "KEYS", "SESSION",
         ],
         &cells,
-    ))
+    ))?;
+    if rows.is_empty() {
+        eprintln!("mfa: no profiles yet: `mfa setup` adds one, step by step");
+    }
+    Ok(())
 }
