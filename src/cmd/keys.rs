@@ -201,7 +201,7 @@ pub fn rotate(args: KeyProfileArgs, env: &Env) -> Result<()> {
         )));
     }
     let iam = SdkIam::new(&profile);
-    let sts = SdkSts::new(&profile, &sts_region(env, chain.region.as_deref()));
+    let sts = SdkSts::new(&profile, &sts_region(env, chain.region.as_deref())?);
     let new_key = iam
         .create_access_key(&old)
         .context("CreateAccessKey failed; nothing changed")?;

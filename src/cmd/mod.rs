@@ -15,10 +15,10 @@ mod keys;
 pub mod list;
 pub mod policy;
 mod prompt;
-mod roles;
+pub mod roles;
 mod setup;
 mod shell;
-mod show;
+pub mod show;
 mod status;
 pub mod write;
 
@@ -127,7 +127,7 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
     };
     let chain = resolve::resolve(&profiles, &name, &overrides)?;
     let cache = Cache::from_env(env);
-    let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref()));
+    let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref())?);
     let mut codes = Codes {
         token: args.token.clone(),
     };

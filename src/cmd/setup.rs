@@ -82,7 +82,10 @@ fn keys_from_terminal(tty: &File) -> Result<Credentials> {
 
 /// The user's MFA devices, when the keys may list them.
 fn devices(keys: &Credentials, profile: &str, env: &Env) -> Vec<String> {
-    let who = SdkSts::new(profile, &sts_region(env, None)).get_caller_identity(keys);
+    let Ok(region) = sts_region(env, None) else {
+        return Vec::new();
+    };
+    let who = SdkSts::new(profile, &region).get_caller_identity(keys);
     let Some(user) = who.ok().and_then(|w| w.user_name().map(str::to_string)) else {
         return Vec::new();
     };
