@@ -1,7 +1,7 @@
 //! What the fuzz targets in `fuzz/` found (run them with `scripts/fuzz`),
 //! as plain tests: each input inline, checked by the same code as the
 //! target (`fuzz/src/checks.rs`, included here by path). The committed
-//! corpora of the `parse` and `quote` targets replay here too, so every
+//! corpora of the `parse`, `resolve` and `quote` targets replay here too, so every
 //! input that once reached new code stays checked on each `cargo test`.
 
 #[allow(dead_code)]
@@ -41,6 +41,11 @@ fn replay(target: &str, check: impl Fn(&[u8]) + std::panic::RefUnwindSafe) {
 #[test]
 fn parse_corpus_holds() {
     replay("parse", checks::parse_bytes);
+}
+
+#[test]
+fn resolve_corpus_holds() {
+    replay("resolve", checks::whole_path);
 }
 
 #[test]
