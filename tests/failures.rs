@@ -527,3 +527,38 @@ fn a_chain_longer_than_the_bound_is_refused_before_any_call() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 1 + 20_001);
 }
+
+/// `mfa setup` takes keys from the environment and a region from its flag:
+/// both are checked there, before anything is called or written.
+#[test]
+fn setup_refuses_keys_and_regions_that_cannot_reach_aws() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let setup = |id: &str, region: &str| {
+        sandbox
+            .mfa()
+            .env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", USER_SECRET)
+            .args([
+                "setup",
+                "--profile",
+                "new",
+                "--keys-from-env",
+                "--mfa-serial",
+                SERIAL,
+                "--region",
+                region,
+                "--yes",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = setup("AKIA\u{1}NEW", "eu-west-1");
+    assert_clean_failure(&out, 2, "AWS_ACCESS_KEY_ID is not a valid key");
+    assert!(!stderr(&out).contains("NEW"), "{}", stderr(&out));
+    let out = setup(USER_KEY_ID, "it's");
+    assert_clean_failure(&out, 2, "`it's` is not a valid AWS region name");
+    assert!(!sandbox.path(".aws/config").exists());
+    assert!(!sandbox.path(".aws/credentials").exists());
+    assert_eq!(aws.calls().len(), 0);
+}
