@@ -256,7 +256,7 @@ impl Engine<'_> {
 /// store that cannot be used: a part that is not key text (a
 /// configuration error, named without its value), or an `Expiration`
 /// already past (they would be handed on as valid).
-fn check_root(root: &Root, credentials: &Credentials, now: i64) -> Result<()> {
+pub fn check_root(root: &Root, credentials: &Credentials, now: i64) -> Result<()> {
     let source = match root {
         Root::Keys { profile, .. } => format!("the keys of profile `{profile}`"),
         Root::Process { profile, .. } => {

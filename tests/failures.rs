@@ -418,13 +418,20 @@ fn a_credential_process_key_with_a_control_character_is_refused() {
         "[profile proc]\ncredential_process = cat {}\n",
         json.display()
     ));
-    let out = sandbox.run(&["env", "proc"]);
-    assert_clean_failure(
-        &out,
-        2,
-        "the credential_process of profile `proc` gave credentials whose access key id is not a valid key",
-    );
-    assert!(!stderr(&out).contains("PROC"), "{}", stderr(&out));
+    // Through the engine, and through commands that use the root keys
+    // directly (GetCallerIdentity for `policy`).
+    for args in [
+        &["env", "proc"][..],
+        &["policy", "mfa-boundary", "--profile", "proc"],
+    ] {
+        let out = sandbox.run(args);
+        assert_clean_failure(
+            &out,
+            2,
+            "the credential_process of profile `proc` gave credentials whose access key id is not a valid key",
+        );
+        assert!(!stderr(&out).contains("PROC"), "{}", stderr(&out));
+    }
     assert_eq!(aws.calls().len(), 0);
 }
 

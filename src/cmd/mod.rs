@@ -27,7 +27,7 @@ use anyhow::Result;
 use crate::cache::Cache;
 use crate::cli::{Command, SessionArgs};
 use crate::code::Codes;
-use crate::context::{Env, SystemClock};
+use crate::context::{Clock, Env, SystemClock};
 use crate::creds::Credentials;
 use crate::resolve::{self, Overrides, Root};
 use crate::session::Engine;
@@ -83,8 +83,15 @@ pub fn root_keys(profile: Option<&str>, env: &Env) -> Result<RootKeys> {
 }
 
 /// The credentials a chain starts from: keys from the files, a
-/// `credential_process`'s output, or keys from a key store.
+/// `credential_process`'s output, or keys from a key store; checked before
+/// anything sends them (see `session::check_root`).
 pub fn fetch_root(env: &Env, root: &Root) -> Result<Credentials> {
+    let credentials = fetch_unchecked(env, root)?;
+    crate::session::check_root(root, &credentials, SystemClock.now())?;
+    Ok(credentials)
+}
+
+fn fetch_unchecked(env: &Env, root: &Root) -> Result<Credentials> {
     match root {
         Root::Keys { credentials, .. } => Ok(credentials.clone()),
         Root::Process { profile, command } => {
