@@ -141,8 +141,9 @@ fn lower_case_key(key: &str) -> Cow<'static, str> {
     }
 }
 
-/// Every profile of both files, merged, in file order.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Every profile of both files, merged, in file order. Two are equal when
+/// their profiles are, wherever the files were read from.
+#[derive(Debug, Clone, Default)]
 pub struct Profiles {
     pub list: Vec<Profile>,
     /// Position of each name in `list`: lookups stay cheap with thousands
@@ -152,6 +153,14 @@ pub struct Profiles {
     /// value's file and line.
     paths: [Option<PathBuf>; 2],
 }
+
+impl PartialEq for Profiles {
+    fn eq(&self, other: &Profiles) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Profiles {}
 
 /// What merging a config file saw of `default`: `[default]` loses to
 /// `[profile default]` when both are there, which is known only at the end.
