@@ -28,7 +28,33 @@ pub struct Credentials {
     pub expiration: Option<i64>,
 }
 
+/// Whether `text` can be an access key id, a secret access key or a
+/// session token: printable ASCII without spaces, as every AWS key is. The
+/// SDK puts the id and the token in HTTP headers and panics on a control
+/// character, so nothing else may reach it.
+pub fn is_key_text(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
+}
+
 impl Credentials {
+    /// The name of the first part that is not valid key text (see
+    /// [`is_key_text`]), for a message that must not show the value.
+    pub fn invalid_part(&self) -> Option<&'static str> {
+        if !is_key_text(&self.access_key_id) {
+            Some("access key id")
+        } else if !is_key_text(&self.secret_access_key) {
+            Some("secret access key")
+        } else if self
+            .session_token
+            .as_deref()
+            .is_some_and(|t| !is_key_text(t))
+        {
+            Some("session token")
+        } else {
+            None
+        }
+    }
+
     /// Long-term keys: no session token. Only these can call GetSessionToken.
     pub fn is_long_term(&self) -> bool {
         self.session_token.is_none()
@@ -135,6 +161,27 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("very-secret") && !shown.contains("token-secret"));
         assert!(shown.contains("AKIAEXAMPLE"));
+    }
+
+    #[test]
+    fn keys_are_printable_ascii_without_spaces() {
+        let mut c = Credentials {
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: "wJalr/K7+MDENG=".into(),
+            session_token: Some("IQoJb3JpZ2luX2VjE//////////wEaCXVz".into()),
+            expiration: None,
+        };
+        assert_eq!(c.invalid_part(), None);
+        c.access_key_id = "AKIA\u{1}X".into();
+        assert_eq!(c.invalid_part(), Some("access key id"));
+        c.access_key_id = "AKIAX".into();
+        for bad in ["with space", "tab\there", "caf\u{e9}", "nl\n", "\u{7f}", ""] {
+            c.secret_access_key = bad.into();
+            assert_eq!(c.invalid_part(), Some("secret access key"), "{bad:?}");
+        }
+        c.secret_access_key = "s".into();
+        c.session_token = Some("t\r".into());
+        assert_eq!(c.invalid_part(), Some("session token"));
     }
 
     #[test]

@@ -123,17 +123,38 @@ pub fn check_duration(
     }
 }
 
-/// Static keys of a profile, if it has any. Half a pair is an error.
-fn static_keys(profile: &Profile) -> Result<Option<Credentials>, UsageError> {
-    let id = profile.scalar("aws_access_key_id")?;
-    let secret = profile.scalar("aws_secret_access_key")?;
+/// The most profiles a `source_profile` chain may hold, the chosen one
+/// included. Real chains hold one to four; the bound keeps the STS calls
+/// of one run, and the work `mfa list` does per profile, small whatever the
+/// files say.
+pub const MAX_CHAIN: usize = 32;
+
+/// Static keys of a profile, if it has any. Half a pair is an error, and
+/// so is a key that no AWS key can be (see [`crate::creds::is_key_text`]):
+/// the message names its file and line, never its value.
+fn static_keys(profiles: &Profiles, profile: &Profile) -> Result<Option<Credentials>, UsageError> {
+    let key = |name: &str| -> Result<Option<&str>, UsageError> {
+        let value = profile.scalar(name)?;
+        if let Some(value) = value
+            && !crate::creds::is_key_text(value)
+        {
+            return Err(UsageError::new(format!(
+                "{}: {name} of profile `{}` is not a valid key: keys are printable ASCII without spaces or control characters (the value is not shown)",
+                profiles.place_of(profile, name),
+                profile.name
+            )));
+        }
+        Ok(value)
+    };
+    let id = key("aws_access_key_id")?;
+    let secret = key("aws_secret_access_key")?;
     match (id, secret) {
         (Some(id), Some(secret)) => Ok(Some(Credentials {
             access_key_id: id.to_string(),
             secret_access_key: secret.to_string(),
-            session_token: match profile.scalar("aws_session_token")? {
+            session_token: match key("aws_session_token")? {
                 Some(token) => Some(token.to_string()),
-                None => profile.scalar("aws_security_token")?.map(str::to_string),
+                None => key("aws_security_token")?.map(str::to_string),
             },
             expiration: None,
         })),
@@ -146,6 +167,21 @@ fn static_keys(profile: &Profile) -> Result<Option<Credentials>, UsageError> {
             "profile `{}` has aws_secret_access_key but no aws_access_key_id",
             profile.name
         ))),
+    }
+}
+
+/// The chosen profile's region, checked as the SDK would check it.
+fn region(profiles: &Profiles, profile: &Profile) -> Result<Option<String>, UsageError> {
+    match profile.scalar("region")? {
+        Some(region) if !crate::sts::is_valid_region(region) => Err(crate::sts::invalid_region(
+            region,
+            &format!(
+                "{}: region of profile `{}`",
+                profiles.place_of(profile, "region"),
+                profile.name
+            ),
+        )),
+        region => Ok(region.map(str::to_string)),
     }
 }
 
@@ -165,22 +201,76 @@ fn role_step(profile: &Profile, role_arn: &str) -> Result<RoleStep, UsageError> 
     })
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Profiles visited by `walk` and names scored for suggestions on this
+    /// thread: tests count work with it instead of timing it.
+    pub static WORK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Why a profile does not resolve. The errors whose message costs more
+/// than the walk (suggestions scan every name) are kept as facts, and
+/// worded only when shown: `mfa list` resolves every profile and shows
+/// no error.
+enum Unresolved {
+    Usage(UsageError),
+    /// `source_profile` names a profile that is not there.
+    MissingSource {
+        from: String,
+        source: String,
+    },
+}
+
+impl From<UsageError> for Unresolved {
+    fn from(e: UsageError) -> Unresolved {
+        Unresolved::Usage(e)
+    }
+}
+
+/// The chain of the profile `name`, for a caller that shows no error
+/// (listings): `None` when it does not resolve.
+pub fn try_resolve(profiles: &Profiles, name: &str) -> Option<Chain> {
+    walk(profiles, name, &Overrides::default()).ok()
+}
+
 pub fn resolve(
     profiles: &Profiles,
     name: &str,
     overrides: &Overrides,
 ) -> Result<Chain, UsageError> {
+    walk(profiles, name, overrides).map_err(|e| match e {
+        Unresolved::Usage(e) => e,
+        Unresolved::MissingSource { from, source } => {
+            let mut e = unknown_profile(profiles, &source);
+            e.0 = format!(
+                "profile `{from}` has source_profile = {source}, but {}",
+                e.0
+            );
+            e
+        }
+    })
+}
+
+/// Follows `source_profile` from `name` to the root, at most
+/// [`MAX_CHAIN`] profiles: a loop, or a longer chain, is refused before
+/// anything is called.
+fn walk(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain, Unresolved> {
     let chosen = profiles
         .get(name)
         .ok_or_else(|| unknown_profile(profiles, name))?;
-    let mut visited: Vec<&str> = Vec::new();
+    let mut visited: Vec<&Profile> = Vec::new();
     let mut roles_top_down: Vec<RoleStep> = Vec::new();
     let mut mfa_serial: Option<String> = None;
     let mut mfa_process: Option<String> = None;
     let mut session_duration: Option<i64> = None;
     let mut current = chosen;
     let root = loop {
-        visited.push(&current.name);
+        if visited.len() == MAX_CHAIN {
+            return Err(too_long(chosen, &visited).into());
+        }
+        visited.push(current);
+        #[cfg(test)]
+        WORK.with(|w| w.set(w.get() + 1));
         if mfa_serial.is_none() {
             mfa_serial = current.scalar("mfa_serial")?.map(str::to_string);
         }
@@ -198,7 +288,7 @@ pub fn resolve(
             session_duration = Some(seconds);
         }
         let first = visited.len() == 1;
-        let keys = static_keys(current)?;
+        let keys = static_keys(profiles, current)?;
         // Keys in the files first, else the key store's.
         let stored = current.stored_keys.filter(|_| keys.is_none());
         // In a source profile, static keys win over a role (as botocore and
@@ -209,7 +299,7 @@ pub fn resolve(
         if let Some(role_arn) = role_arn {
             roles_top_down.push(role_step(current, role_arn)?);
             let Some(source) = current.scalar("source_profile")? else {
-                return Err(no_role_source(current));
+                return Err(no_role_source(current).into());
             };
             if source == current.name {
                 // A role profile may name itself as the source of its keys.
@@ -230,26 +320,27 @@ pub fn resolve(
                         return Err(UsageError::new(format!(
                             "profile `{}` names itself as source_profile but holds no keys",
                             current.name
-                        )));
+                        ))
+                        .into());
                     }
                 }
             }
-            if visited.contains(&source) {
-                let mut cycle: Vec<&str> = visited.clone();
+            let Some(next) = profiles.get(source) else {
+                return Err(Unresolved::MissingSource {
+                    from: current.name.clone(),
+                    source: source.to_string(),
+                });
+            };
+            if visited.iter().any(|seen| std::ptr::eq(*seen, next)) {
+                let mut cycle: Vec<&str> = visited.iter().map(|p| p.name.as_str()).collect();
                 cycle.push(source);
                 return Err(UsageError::new(format!(
                     "source_profile loop: {}",
                     cycle.join(" -> ")
-                )));
+                ))
+                .into());
             }
-            current = profiles.get(source).ok_or_else(|| {
-                let mut e = unknown_profile(profiles, source);
-                e.0 = format!(
-                    "profile `{}` has source_profile = {source}, but {}",
-                    current.name, e.0
-                );
-                e
-            })?;
+            current = next;
             continue;
         }
         if let Some(credentials) = keys {
@@ -270,13 +361,13 @@ pub fn resolve(
                 command: command.to_string(),
             };
         }
-        return Err(no_credentials(current, &visited));
+        return Err(no_credentials(current, &visited).into());
     };
 
     let mut roles: Vec<RoleStep> = roles_top_down.into_iter().rev().collect();
     if let Some(role_arn) = &overrides.role_arn {
         if role_arn.trim().is_empty() {
-            return Err(UsageError::new("--role-arn needs a role ARN"));
+            return Err(UsageError::new("--role-arn needs a role ARN").into());
         }
         roles.push(RoleStep {
             profile: None,
@@ -305,8 +396,17 @@ pub fn resolve(
         mfa_process,
         session_duration,
         roles,
-        region: chosen.scalar("region")?.map(str::to_string),
+        region: region(profiles, chosen)?,
     })
+}
+
+fn too_long(chosen: &Profile, visited: &[&Profile]) -> UsageError {
+    let names: Vec<&str> = visited.iter().take(4).map(|p| p.name.as_str()).collect();
+    UsageError::new(format!(
+        "profile `{}`: its source_profile chain ({} -> …) holds more than {MAX_CHAIN} profiles; mfa follows at most {MAX_CHAIN} (real chains hold a few): point a source_profile nearer the keys",
+        chosen.name,
+        names.join(" -> ")
+    ))
 }
 
 fn no_role_source(profile: &Profile) -> UsageError {
@@ -338,12 +438,13 @@ fn credential_source_hint(source: &str) -> String {
     )
 }
 
-fn no_credentials(profile: &Profile, visited: &[&str]) -> UsageError {
+fn no_credentials(profile: &Profile, visited: &[&Profile]) -> UsageError {
     let via = if visited.len() > 1 {
-        format!(
-            " (reached from {})",
-            visited[..visited.len() - 1].join(" -> ")
-        )
+        let names: Vec<&str> = visited[..visited.len() - 1]
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        format!(" (reached from {})", names.join(" -> "))
     } else {
         String::new()
     };
@@ -368,7 +469,7 @@ pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
     // Only a role's kind depends on its chain (an MFA device on the way?).
     let chain = profile
         .get_single("role_arn")
-        .and_then(|_| resolve(profiles, &profile.name, &Overrides::default()).ok());
+        .and_then(|_| try_resolve(profiles, &profile.name));
     kind_with_chain(profile, chain.as_ref())
 }
 
@@ -541,6 +642,89 @@ mod tests {
         assert!(e.0.contains("credential_source"), "{e}");
         let e = resolve(&p, "sso", &Overrides::default()).unwrap_err();
         assert!(e.0.contains("SSO"), "{e}");
+    }
+
+    /// `p0` holds keys; `p{i}` assumes a role with `p{i-1}`'s credentials.
+    fn chain_of(n: usize) -> Profiles {
+        let mut config = String::new();
+        for i in 1..n {
+            config.push_str(&format!(
+                "[profile p{i}]\nrole_arn = arn:r{i}\nsource_profile = p{}\n",
+                i - 1
+            ));
+        }
+        profiles(
+            &config,
+            "[p0]\naws_access_key_id = AKIA0\naws_secret_access_key = s0\n",
+        )
+    }
+
+    #[test]
+    fn a_chain_holds_at_most_max_chain_profiles() {
+        let p = chain_of(MAX_CHAIN + 1);
+        let longest = format!("p{}", MAX_CHAIN - 1);
+        let chain = resolve(&p, &longest, &Overrides::default()).unwrap();
+        assert_eq!(chain.roles.len(), MAX_CHAIN - 1);
+        let too_long = format!("p{MAX_CHAIN}");
+        let e = resolve(&p, &too_long, &Overrides::default()).unwrap_err();
+        assert!(
+            e.0.starts_with(&format!(
+                "profile `{too_long}`: its source_profile chain ({too_long} -> p{} -> ",
+                MAX_CHAIN - 1
+            )),
+            "{e}"
+        );
+        assert!(e.0.contains("more than 32 profiles"), "{e}");
+        assert_eq!(kind(&p, p.get(&too_long).unwrap()), "role");
+    }
+
+    #[test]
+    fn a_hundred_thousand_deep_chain_or_loop_is_refused_without_exhausting_the_stack() {
+        let p = chain_of(100_000);
+        let e = resolve(&p, "p99999", &Overrides::default()).unwrap_err();
+        assert!(e.0.contains("more than 32 profiles"), "{e}");
+        let mut looped = String::new();
+        for i in 0..100_000 {
+            looped.push_str(&format!(
+                "[profile p{i}]\nrole_arn = arn:r\nsource_profile = p{}\n",
+                (i + 1) % 100_000
+            ));
+        }
+        let p = profiles(&looped, "");
+        let e = resolve(&p, "p0", &Overrides::default()).unwrap_err();
+        assert!(e.0.contains("more than 32 profiles"), "{e}");
+        // A short loop is named as one.
+        let p = profiles(
+            "[profile a]\nrole_arn = arn:a\nsource_profile = b\n[profile b]\nrole_arn = arn:b\nsource_profile = a\n",
+            "",
+        );
+        let e = resolve(&p, "a", &Overrides::default()).unwrap_err();
+        assert_eq!(e.0, "source_profile loop: a -> b -> a");
+    }
+
+    #[test]
+    fn keys_and_regions_that_cannot_reach_aws_name_their_line_and_hide_their_value() {
+        let p = profiles(
+            "[profile user]\nregion = it's\n[profile ok]\nregion = eu-west-1\n",
+            "[user]\naws_access_key_id = AKIA1\naws_secret_access_key = s\u{1}cret\n\
+             [ok]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n",
+        );
+        let e = resolve(&p, "user", &Overrides::default()).unwrap_err();
+        assert_eq!(
+            e.0,
+            "credentials line 3: aws_secret_access_key of profile `user` is not a valid key: keys are printable ASCII without spaces or control characters (the value is not shown)"
+        );
+        let p = profiles(
+            "[profile user]\nregion = it's\n",
+            "[user]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n",
+        );
+        let e = resolve(&p, "user", &Overrides::default()).unwrap_err();
+        assert!(
+            e.0.starts_with(
+                "config line 2: region of profile `user`: `it's` is not a valid AWS region name"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -58,24 +58,23 @@ pub fn base_key(chain: &Chain) -> Key {
     )
 }
 
-/// The key of the `index`th role of the chain.
+/// The key of the `index`th role of the chain: each role's key holds its
+/// parent's, from the base up (a loop: no recursion over the chain).
 pub fn role_key(chain: &Chain, index: usize) -> Key {
-    let parent = if index == 0 {
-        base_key(chain)
-    } else {
-        role_key(chain, index - 1)
-    };
-    let step = &chain.roles[index];
-    Key::new(
-        EntryKind::Role,
-        &[
-            &parent.id,
-            &step.role_arn,
-            // A generated session name is not part of the key: it may hold the time.
-            step.session_name.as_deref().unwrap_or(""),
-            step.external_id.as_deref().unwrap_or(""),
-        ],
-    )
+    let mut key = base_key(chain);
+    for step in &chain.roles[..=index] {
+        key = Key::new(
+            EntryKind::Role,
+            &[
+                &key.id,
+                &step.role_arn,
+                // A generated session name is not part of the key: it may hold the time.
+                step.session_name.as_deref().unwrap_or(""),
+                step.external_id.as_deref().unwrap_or(""),
+            ],
+        );
+    }
+    key
 }
 
 /// The key of the credential the chain ends in, or `None` when the chain
@@ -100,10 +99,13 @@ impl Engine<'_> {
         }
     }
 
+    /// A cached credential that is fresh and could be sent (an entry with
+    /// a key that is not key text is treated as missing, and replaced).
     fn fresh(&self, key: &Key) -> Option<Credentials> {
         self.cache
             .read(key)
             .filter(|e| e.credentials.is_fresh(self.clock.now(), self.min_ttl))
+            .filter(|e| e.credentials.invalid_part().is_none())
             .map(|e| e.credentials)
     }
 
@@ -126,6 +128,7 @@ impl Engine<'_> {
             return Ok((credentials, false));
         }
         let root = (self.fetch_root)(&chain.root)?;
+        check_root(&chain.root, &root, self.clock.now())?;
         if !root.is_long_term() {
             return Ok((root, needs_code));
         }
@@ -247,6 +250,37 @@ impl Engine<'_> {
             }
         }
     }
+}
+
+/// Refuses root credentials fetched from a `credential_process` or a key
+/// store that cannot be used: a part that is not key text (a
+/// configuration error, named without its value), or an `Expiration`
+/// already past (they would be handed on as valid).
+pub fn check_root(root: &Root, credentials: &Credentials, now: i64) -> Result<()> {
+    let source = match root {
+        Root::Keys { profile, .. } => format!("the keys of profile `{profile}`"),
+        Root::Process { profile, .. } => {
+            format!("the credential_process of profile `{profile}`")
+        }
+        Root::Stored { profile, backend } => {
+            format!("the {backend} key store entry of profile `{profile}`")
+        }
+    };
+    if let Some(part) = credentials.invalid_part() {
+        bail!(crate::error::UsageError::new(format!(
+            "{source} gave credentials whose {part} is not a valid key: keys are printable ASCII without spaces or control characters (the value is not shown)"
+        )));
+    }
+    if let Some(expiration) = credentials.expiration
+        && expiration <= now
+    {
+        bail!(
+            "{source} gave credentials that expired at {} ({} ago): it must return credentials that are still valid",
+            crate::creds::rfc3339(expiration),
+            crate::creds::human_duration(now - expiration)
+        );
+    }
+    Ok(())
 }
 
 fn sts_error(error: AwsError, what: &str, profile: &str) -> anyhow::Error {
@@ -491,6 +525,64 @@ mod tests {
         let error = run(&cache, &sts, &mut codes, 0, "user").unwrap_err();
         assert_eq!(codes.1, 3);
         assert!(format!("{error:#}").contains("not accepted"), "{error:#}");
+    }
+
+    #[test]
+    fn root_credentials_that_expired_or_cannot_be_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let sts = MemorySts::default();
+        let chain = Chain {
+            profile: "proc".into(),
+            root: Root::Process {
+                profile: "proc".into(),
+                command: "get-keys".into(),
+            },
+            mfa_serial: None,
+            mfa_process: None,
+            session_duration: 43_200,
+            roles: Vec::new(),
+            region: None,
+        };
+        let run = |credentials: Credentials| {
+            let mut codes = ListedCodes(Vec::new(), 0);
+            Engine {
+                cache: &cache,
+                sts: &sts,
+                codes: &mut codes,
+                clock: &FixedClock(1000),
+                min_ttl: 300,
+                refresh: false,
+                local_user: None,
+                fetch_root: &move |_| Ok(credentials.clone()),
+            }
+            .credentials(&chain)
+        };
+        let temporary = |expiration: i64| Credentials {
+            access_key_id: "ASIAPROC".into(),
+            secret_access_key: "secret".into(),
+            session_token: Some("token".into()),
+            expiration: Some(expiration),
+        };
+        let error = run(temporary(1000)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the credential_process of profile `proc` gave credentials that expired at 1970-01-01T00:16:40Z (0s ago): it must return credentials that are still valid"
+        );
+        assert!(
+            error.downcast_ref::<crate::error::UsageError>().is_none(),
+            "exit 1"
+        );
+        assert_eq!(run(temporary(1001)).unwrap(), temporary(1001));
+        let mut control = temporary(5000);
+        control.access_key_id = "ASIA\u{1}PROC".into();
+        let error = run(control).unwrap_err();
+        assert!(
+            error.downcast_ref::<crate::error::UsageError>().is_some(),
+            "exit 2"
+        );
+        assert!(!error.to_string().contains("PROC"), "{error}");
+        assert!(sts.calls.borrow().is_empty());
     }
 
     #[test]

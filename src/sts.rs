@@ -9,6 +9,7 @@
 pub use crate::aws::AwsError;
 use crate::aws::{Sdk, sdk_credentials};
 use crate::creds::Credentials;
+use crate::error::UsageError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssumeRoleRequest {
@@ -80,15 +81,59 @@ impl SdkSts {
     }
 }
 
+/// Whether `region` can reach the SDK as a region: host labels joined by
+/// dots, each 1 to 63 letters, digits or `-`, not starting with `-` (the
+/// SDK's own rule). Checked where the region is read, so that the error
+/// can say where it came from instead of failing inside the SDK.
+pub fn is_valid_region(region: &str) -> bool {
+    region.split('.').all(|label| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+}
+
+/// The error for a region that is not one, naming where it was read.
+pub fn invalid_region(region: &str, place: &str) -> UsageError {
+    // Shown as typed, but nothing that could move a terminal's cursor.
+    let shown: String = region
+        .chars()
+        .map(|c| match c {
+            ' '..='~' => c.to_string(),
+            _ => c.escape_unicode().to_string(),
+        })
+        .collect();
+    UsageError::new(format!(
+        "{place}: `{shown}` is not a valid AWS region name (letters, digits and `-`, like eu-west-1)"
+    ))
+}
+
 /// The region STS is called in, in the SDK's order: `AWS_REGION`,
-/// `AWS_DEFAULT_REGION`, the profile's `region`, else `us-east-1`. Never
-/// the instance metadata service: on a laptop it only costs a timeout.
-pub fn sts_region(env: &crate::context::Env, profile_region: Option<&str>) -> String {
-    env.get("AWS_REGION")
-        .or_else(|| env.get("AWS_DEFAULT_REGION"))
-        .or(profile_region)
-        .unwrap_or("us-east-1")
-        .to_string()
+/// `AWS_DEFAULT_REGION`, the profile's `region` (checked when it was
+/// resolved), else `us-east-1`. Never the instance metadata service: on a
+/// laptop it only costs a timeout.
+pub fn sts_region(
+    env: &crate::context::Env,
+    profile_region: Option<&str>,
+) -> Result<String, UsageError> {
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Some(region) = env.get(var) {
+            return if is_valid_region(region) {
+                Ok(region.to_string())
+            } else {
+                Err(invalid_region(region, var))
+            };
+        }
+    }
+    match profile_region {
+        Some(region) if !is_valid_region(region) => {
+            Err(invalid_region(region, "the profile's region"))
+        }
+        Some(region) => Ok(region.to_string()),
+        None => Ok("us-east-1".to_string()),
+    }
 }
 
 fn convert(credentials: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, AwsError> {
@@ -151,5 +196,38 @@ impl Sts for SdkSts {
             .block_on(request.send())
             .map_err(|e| self.sdk.classify(e))?;
         convert(output.credentials())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_host_labels_as_the_sdk_requires() {
+        for good in [
+            "eu-west-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "local",
+            "a.b",
+            "x-",
+        ] {
+            assert!(is_valid_region(good), "{good}");
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "it's",
+            "",
+            "-eu",
+            "eu..west",
+            "eu.",
+            "eu west",
+            "eu\u{1}",
+            "r\u{e9}gion",
+            long.as_str(),
+        ] {
+            assert!(!is_valid_region(bad), "{bad:?}");
+        }
     }
 }

@@ -551,3 +551,212 @@ fn mfa_timeout_bounds_a_call_with_its_retries() {
     std::thread::sleep(Duration::from_millis(1500));
     assert!(aws.calls().len() >= 2, "{:?}", aws.calls());
 }
+
+/// A key that no AWS key can be (a control character, a space) is refused
+/// where it is read, naming the file and line but not the value; before,
+/// a control character in the id made the SDK panic (exit 134).
+#[test]
+fn a_key_with_a_control_character_is_refused_naming_its_line_not_its_value() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    let bad_values = [
+        ("aws_access_key_id", "AKIA\u{1}IOSFODNN7"),
+        ("aws_access_key_id", "AKIA IOSFODNN7"),
+        ("aws_secret_access_key", "wJalrXUtn\u{7}FEMI"),
+        ("aws_session_token", "FwoGZXIvYXdzE\u{1b}[2J"),
+    ];
+    for (key, value) in bad_values {
+        let mut lines = vec![
+            "[alice]".to_string(),
+            format!("aws_access_key_id = {USER_KEY_ID}"),
+            format!("aws_secret_access_key = {USER_SECRET}"),
+        ];
+        match key {
+            "aws_session_token" => lines.push(format!("{key} = {value}")),
+            _ => {
+                let i = lines.iter().position(|l| l.starts_with(key)).unwrap();
+                lines[i] = format!("{key} = {value}");
+            }
+        }
+        sandbox.credentials(&(lines.join("\n") + "\n"));
+        let line = lines.iter().position(|l| l.starts_with(key)).unwrap() + 1;
+        for args in [
+            &["env", "alice", "--token", "123456"][..],
+            &["env", "admin", "--token", "123456"],
+            &["credential-process", "alice"],
+        ] {
+            let out = sandbox.run(args);
+            assert_clean_failure(&out, 2, &format!("~/.aws/credentials line {line}: {key}"));
+            assert!(!stderr(&out).contains(value), "{}", stderr(&out));
+        }
+    }
+    assert_eq!(aws.calls().len(), 0);
+}
+
+/// A `credential_process` that prints a key no AWS key can be is refused
+/// (naming the source, not the value) before anything is sent.
+#[test]
+fn a_credential_process_key_with_a_control_character_is_refused() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let json = sandbox.path("keys.json");
+    std::fs::write(
+        &json,
+        r#"{"Version": 1, "AccessKeyId": "AKIA\u0001PROC", "SecretAccessKey": "s3cr3t-value"}"#,
+    )
+    .unwrap();
+    sandbox.config(&format!(
+        "[profile proc]\ncredential_process = cat {}\n",
+        json.display()
+    ));
+    // Through the engine, and through commands that use the root keys
+    // directly (GetCallerIdentity for `policy`).
+    for args in [
+        &["env", "proc"][..],
+        &["policy", "mfa-boundary", "--profile", "proc"],
+    ] {
+        let out = sandbox.run(args);
+        assert_clean_failure(
+            &out,
+            2,
+            "the credential_process of profile `proc` gave credentials whose access key id is not a valid key",
+        );
+        assert!(!stderr(&out).contains("PROC"), "{}", stderr(&out));
+    }
+    assert_eq!(aws.calls().len(), 0);
+}
+
+/// Credentials a `credential_process` says have expired are not handed on.
+#[test]
+fn a_credential_process_whose_credentials_have_expired_is_refused() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let json = sandbox.path("keys.json");
+    std::fs::write(
+        &json,
+        r#"{"Version": 1, "AccessKeyId": "ASIAEXPIRED", "SecretAccessKey": "s3cr3t-value", "SessionToken": "t0ken-value", "Expiration": "2020-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    sandbox.config(&format!(
+        "[profile proc]\ncredential_process = cat {}\n[profile role]\nrole_arn = {ADMIN_ROLE}\nsource_profile = proc\n",
+        json.display()
+    ));
+    for profile in ["proc", "role"] {
+        let out = sandbox.run(&["env", profile]);
+        assert_clean_failure(&out, 1, "expired at 2020-01-01T00:00:00Z");
+        let out = sandbox.run(&["credential-process", profile]);
+        assert_clean_failure(&out, 1, "the credential_process of profile `proc`");
+    }
+    assert_eq!(aws.calls().len(), 0);
+}
+
+/// A region that is no host label fails before the SDK sees it, naming the
+/// profile, file and line, or the variable it came from.
+#[test]
+fn an_invalid_region_is_named_where_it_was_read() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(
+        &aws,
+        &standard_config().replace("region = eu-west-1", "region = it's"),
+    );
+    for args in [
+        &["env", "alice", "--token", "123456"][..],
+        &["credential-process", "alice", "--token", "123456"],
+    ] {
+        let out = sandbox.run(args);
+        assert_clean_failure(
+            &out,
+            2,
+            "~/.aws/config line 3: region of profile `alice`: `it's` is not a valid AWS region name",
+        );
+    }
+    sandbox.config(&standard_config());
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        let out = sandbox
+            .mfa()
+            .env(var, "eu west\u{1}")
+            .args(["env", "admin", "--token", "123456"])
+            .output()
+            .unwrap();
+        assert_clean_failure(
+            &out,
+            2,
+            &format!("{var}: `eu west\\u{{1}}` is not a valid AWS region"),
+        );
+    }
+    assert_eq!(aws.calls().len(), 0);
+}
+
+/// A `source_profile` chain longer than `MAX_CHAIN` (32) profiles is
+/// refused, naming the profile, before any call; before, every link was
+/// an AssumeRole (5,000 deep: 5,002 calls) and 20,000 overflowed the stack.
+#[test]
+fn a_chain_longer_than_the_bound_is_refused_before_any_call() {
+    let aws = FakeAws::start();
+    let mut config = String::from("[profile p0]\nmfa_serial = ");
+    config.push_str(SERIAL);
+    config.push('\n');
+    let credentials =
+        format!("[p0]\naws_access_key_id = {USER_KEY_ID}\naws_secret_access_key = {USER_SECRET}\n");
+    for i in 1..=20_000 {
+        config.push_str(&format!(
+            "[profile p{i}]\nrole_arn = {ADMIN_ROLE}\nsource_profile = p{}\n",
+            i - 1
+        ));
+    }
+    let sandbox = Sandbox::new(&aws);
+    sandbox.config(&config).credentials(&credentials);
+    // p32's chain holds 33 profiles (p32 down to p0); p31's holds 32.
+    for top in ["p32", "p5000", "p20000"] {
+        let out = sandbox.run(&["env", top, "--token", "123456"]);
+        assert_clean_failure(
+            &out,
+            2,
+            &format!("profile `{top}`: its source_profile chain ({top} -> "),
+        );
+        assert!(
+            stderr(&out).contains("more than 32 profiles"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(aws.calls().len(), 0, "no call before the chain is refused");
+    let out = sandbox.run(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1 + 20_001);
+}
+
+/// `mfa setup` takes keys from the environment and a region from its flag:
+/// both are checked there, before anything is called or written.
+#[test]
+fn setup_refuses_keys_and_regions_that_cannot_reach_aws() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let setup = |id: &str, region: &str| {
+        sandbox
+            .mfa()
+            .env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", USER_SECRET)
+            .args([
+                "setup",
+                "--profile",
+                "new",
+                "--keys-from-env",
+                "--mfa-serial",
+                SERIAL,
+                "--region",
+                region,
+                "--yes",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = setup("AKIA\u{1}NEW", "eu-west-1");
+    assert_clean_failure(&out, 2, "AWS_ACCESS_KEY_ID is not a valid key");
+    assert!(!stderr(&out).contains("NEW"), "{}", stderr(&out));
+    let out = setup(USER_KEY_ID, "it's");
+    assert_clean_failure(&out, 2, "`it's` is not a valid AWS region name");
+    assert!(!sandbox.path(".aws/config").exists());
+    assert!(!sandbox.path(".aws/credentials").exists());
+    assert_eq!(aws.calls().len(), 0);
+}

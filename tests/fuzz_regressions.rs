@@ -1,7 +1,7 @@
 //! What the fuzz targets in `fuzz/` found (run them with `scripts/fuzz`),
 //! as plain tests: each input inline, checked by the same code as the
 //! target (`fuzz/src/checks.rs`, included here by path). The committed
-//! corpora of the `parse` and `quote` targets replay here too, so every
+//! corpora of the `parse`, `resolve` and `quote` targets replay here too, so every
 //! input that once reached new code stays checked on each `cargo test`.
 
 #[allow(dead_code)]
@@ -41,6 +41,11 @@ fn replay(target: &str, check: impl Fn(&[u8]) + std::panic::RefUnwindSafe) {
 #[test]
 fn parse_corpus_holds() {
     replay("parse", checks::parse_bytes);
+}
+
+#[test]
+fn resolve_corpus_holds() {
+    replay("resolve", checks::whole_path);
 }
 
 #[test]
@@ -144,4 +149,100 @@ fn edit_checks_hold_on_the_documented_cases() {
         &[("x", "1")],
     );
     checks::edit("\u{feff}", FileKind::Config, "a", &[("x", "")]);
+}
+
+/// Without libFuzzer (a machine that cannot build the instrumented crate
+/// in time): the `resolve` target's check on random mutations of its
+/// corpus for `MFA_FUZZ_SECONDS` (default 60). Not guided by coverage, so
+/// no replacement for `scripts/fuzz`; a crash is written to
+/// fuzz/artifacts/resolve/ for a regression test here.
+/// `MFA_FUZZ_SECONDS=300 cargo test --test fuzz_regressions -- --ignored`
+#[test]
+#[ignore]
+fn resolve_check_holds_on_random_mutations() {
+    const TOKENS: [&str; 24] = [
+        "[profile ",
+        "]\n",
+        "[default]\n",
+        "[profile default]\n",
+        "\0",
+        " = ",
+        "\n",
+        "\r\n",
+        "  ",
+        "\t",
+        "\u{1}",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "source_profile",
+        "role_arn = arn:aws:iam::1:role/r",
+        "mfa_serial",
+        "region",
+        "credential_process",
+        "duration_seconds",
+        "mfa_session_duration",
+        "sso_session",
+        "external_id",
+        "it's",
+    ];
+    let seconds: u64 = std::env::var("MFA_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let seeds: Vec<Vec<u8>> = corpus("resolve").into_iter().map(|(_, b)| b).collect();
+    let mut state: u64 = std::env::var("MFA_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
+    let mut next = move |below: usize| -> usize {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as usize % below.max(1)
+    };
+    let started = std::time::Instant::now();
+    let mut runs = 0u64;
+    while started.elapsed().as_secs() < seconds {
+        let mut input = seeds[next(seeds.len())].clone();
+        for _ in 0..=next(8) {
+            let at = next(input.len() + 1);
+            match next(6) {
+                0 => input.insert(at, next(256) as u8),
+                1 if at < input.len() => {
+                    input.remove(at);
+                }
+                2 if at < input.len() => input[at] = next(256) as u8,
+                3 => {
+                    let token = TOKENS[next(TOKENS.len())].as_bytes();
+                    input.splice(at..at, token.iter().copied());
+                }
+                4 => {
+                    // Repeat a stretch: long chains, many sections.
+                    let end = (at + next(200)).min(input.len());
+                    let stretch = input[at..end].to_vec();
+                    for _ in 0..next(50) {
+                        input.splice(at..at, stretch.iter().copied());
+                    }
+                }
+                _ => {
+                    let other = &seeds[next(seeds.len())];
+                    let from = next(other.len());
+                    let end = (from + next(400)).min(other.len());
+                    input.splice(at..at, other[from..end].iter().copied());
+                }
+            }
+        }
+        input.truncate(64 * 1024);
+        if std::panic::catch_unwind(|| checks::whole_path(&input)).is_err() {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts/resolve");
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join(format!("crash-{runs}"));
+            std::fs::write(&path, &input).unwrap();
+            panic!("whole_path failed; the input is in {}", path.display());
+        }
+        runs += 1;
+    }
+    eprintln!("{runs} mutated inputs held in {seconds}s");
 }

@@ -487,3 +487,138 @@ pub fn decode_powershell(quoted: &str) -> Result<String, &'static str> {
         }
     }
 }
+
+// ------------------------------------------------------------ resolve --
+
+/// The kinds `mfa list` may show (SPEC §3).
+pub const KINDS: [&str; 8] = [
+    "mfa-user", "user", "role", "mfa-role", "session", "process", "sso", "other",
+];
+
+/// Target `resolve`: the whole road from the files to what mfa prints.
+/// The bytes before the first NUL are the config file, those after it the
+/// credentials file. Both files are read as every run reads them; every
+/// profile is resolved (alone and with a `--role-arn`), its session
+/// rendered for every shell, listed, shown and completed. Nothing panics;
+/// a chain never exceeds the bound; a resolved chain holds only keys and
+/// a region that can reach AWS; no message or output of `show` holds a
+/// secret of the files.
+pub fn whole_path(data: &[u8]) {
+    let (config, credentials) = match data.iter().position(|b| *b == 0) {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (data, &[][..]),
+    };
+    let (Ok(config), Ok(credentials)) = (
+        std::str::from_utf8(config),
+        std::str::from_utf8(credentials),
+    ) else {
+        return;
+    };
+    let (config_path, credentials_path) = (Path::new(PATH), Path::new("/fuzz/aws/credentials"));
+    let Ok(profiles) = Profiles::from_texts(
+        Some((config, config_path)),
+        Some((credentials, credentials_path)),
+    ) else {
+        return;
+    };
+    let text = format!("{config}\n{credentials}");
+    let secrets = secret_values(&profiles, &text);
+    let cache = mfa::cache::Cache::new(std::path::PathBuf::from("/nonexistent/fuzz-cache"));
+    let rows = mfa::cmd::list::rows(&profiles, &cache, 0);
+    assert_eq!(rows.len(), profiles.list.len());
+    for (profile, row) in profiles.list.iter().zip(&rows) {
+        let kind = mfa::resolve::kind(&profiles, profile);
+        assert!(KINDS.contains(&kind), "kind {kind:?}");
+        assert_eq!(
+            row.kind, kind,
+            "list and completion disagree on {:?}",
+            profile.name
+        );
+        for json in [false, true] {
+            match mfa::cmd::show::render(&profiles, &profile.name, json) {
+                Ok(shown) => assert_holds_none(&shown, &secrets, "show"),
+                Err(e) => panic!("show {:?} failed: {e:#}", profile.name),
+            }
+        }
+        let overrides = [
+            mfa::resolve::Overrides::default(),
+            mfa::resolve::Overrides {
+                role_arn: Some("arn:aws:iam::123456789012:role/extra".into()),
+                duration: Some(900),
+            },
+        ];
+        for overrides in &overrides {
+            match mfa::resolve::resolve(&profiles, &profile.name, overrides) {
+                Ok(chain) => check_chain(&chain, overrides),
+                Err(e) => assert_holds_none(&e.to_string(), &secrets, "error"),
+            }
+        }
+    }
+    let _ = mfa::cmd::roles::roles(&profiles);
+}
+
+/// A resolved chain is one that can be sent: bounded, valid keys and region.
+fn check_chain(chain: &mfa::resolve::Chain, overrides: &mfa::resolve::Overrides) {
+    use mfa::resolve::{MAX_CHAIN, Root};
+    let extra = usize::from(overrides.role_arn.is_some());
+    assert!(
+        chain.roles.len() < MAX_CHAIN + extra,
+        "{} roles",
+        chain.roles.len()
+    );
+    if let Some(region) = &chain.region {
+        assert!(mfa::sts::is_valid_region(region), "region {region:?}");
+    }
+    let credentials = match &chain.root {
+        Root::Keys { credentials, .. } => {
+            assert_eq!(credentials.invalid_part(), None, "keys not checked");
+            credentials.clone()
+        }
+        _ => mfa::creds::Credentials {
+            access_key_id: "ASIAFUZZ".into(),
+            secret_access_key: "secret".into(),
+            session_token: Some("token".into()),
+            expiration: Some(1_800_000_000),
+        },
+    };
+    let session = mfa::cmd::Session {
+        profile: chain.profile.clone(),
+        region: chain.region.clone(),
+        credentials,
+    };
+    if let Ok(vars) = mfa::cmd::env::session_vars(&session) {
+        for shell in Shell::ALL {
+            let script = mfa::cmd::env::render(shell, &vars);
+            assert!(!script.is_empty());
+        }
+    }
+}
+
+/// The values of the secret properties (`aws_secret_access_key`,
+/// `aws_session_token`, …) that are long enough to tell and appear in the
+/// files only where they are set.
+fn secret_values(profiles: &Profiles, text: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for profile in &profiles.list {
+        for property in &profile.properties {
+            let value = property.value.trim();
+            if mfa::cmd::show::is_secret(&property.key)
+                && value.len() >= 8
+                && value.chars().any(secret_like)
+                && text.matches(value).count() == 1
+            {
+                secrets.push(value.to_string());
+            }
+        }
+    }
+    secrets
+}
+
+fn assert_holds_none(output: &str, secrets: &[String], what: &str) {
+    for secret in secrets {
+        assert!(
+            !output.contains(secret.as_str()),
+            "{what} shows a secret: {output}"
+        );
+    }
+}

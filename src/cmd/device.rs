@@ -27,7 +27,7 @@ pub fn run(command: DeviceCommand, env: &Env) -> Result<()> {
 }
 
 fn identity(keys: &RootKeys, env: &Env) -> Result<Identity> {
-    SdkSts::new(&keys.profile, &sts_region(env, keys.region.as_deref()))
+    SdkSts::new(&keys.profile, &sts_region(env, keys.region.as_deref())?)
         .get_caller_identity(&keys.credentials)
         .with_context(|| format!("cannot tell whose keys profile `{}` holds", keys.profile))
 }

@@ -727,12 +727,25 @@ fn sts_and_clock(env: &Env, profiles: Option<&Profiles>) -> Vec<Finding> {
         .filter(|p| p.get(&selected).is_some())
         .map(|_| selected.clone())
         .unwrap_or_else(|| "default".to_string());
-    let region = sts_region(
+    let region = match sts_region(
         env,
         profiles
             .and_then(|p| p.get(&selected))
             .and_then(|p| p.get_single("region")),
-    );
+    ) {
+        Ok(region) => region,
+        // No endpoint can be named for a region that is no host name.
+        Err(e) => {
+            return vec![
+                fail("sts", e.to_string(), "set a region such as us-east-1"),
+                warn(
+                    "clock",
+                    "cannot tell: STS was not asked",
+                    "fix the region, then run `mfa doctor` again",
+                ),
+            ];
+        }
+    };
     let seen = Arc::new(Mutex::new(Seen::default()));
     let observe = Observe(seen.clone());
     let sdk = crate::aws::Sdk::new(&profile, &region);

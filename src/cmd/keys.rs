@@ -32,6 +32,11 @@ fn long_term(id: &str, secret: &str) -> Result<Credentials> {
             "an access key id is letters and digits (AKIA…)"
         ));
     }
+    if !crate::creds::is_key_text(secret) {
+        bail!(UsageError::new(
+            "a secret access key is printable ASCII without spaces or control characters (the value is not shown)"
+        ));
+    }
     Ok(Credentials {
         access_key_id: id.to_string(),
         secret_access_key: secret.to_string(),
@@ -312,7 +317,7 @@ pub fn rotate(args: KeyProfileArgs, env: &Env) -> Result<()> {
         )));
     }
     let iam = SdkIam::new(&profile);
-    let sts = SdkSts::new(&profile, &sts_region(env, chain.region.as_deref()));
+    let sts = SdkSts::new(&profile, &sts_region(env, chain.region.as_deref())?);
     let new_key = iam
         .create_access_key(&old)
         .context("CreateAccessKey failed; nothing changed")?;

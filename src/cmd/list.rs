@@ -10,7 +10,7 @@ use crate::cli::JsonArgs;
 use crate::config::Profiles;
 use crate::context::{Clock, Env, SystemClock};
 use crate::creds::{human_duration, rfc3339};
-use crate::resolve::{self, Overrides};
+use crate::resolve;
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Row {
@@ -87,7 +87,9 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
         .list
         .iter()
         .map(|profile| {
-            let chain = resolve::resolve(profiles, &profile.name, &Overrides::default()).ok();
+            // At most `MAX_CHAIN` steps each, and no error worded: linear
+            // in the number of profiles whatever their chains.
+            let chain = resolve::try_resolve(profiles, &profile.name);
             let expiration = chain
                 .as_ref()
                 .and_then(crate::session::final_key)
@@ -146,4 +148,81 @@ pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
         eprintln!("mfa: no profiles yet: `mfa setup` adds one, step by step");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::{MAX_CHAIN, WORK};
+    use std::path::Path;
+
+    const KEYS: &str = "aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n";
+
+    /// Config files of `n` profiles in each shape that once made listing
+    /// quadratic (or overflowed the stack).
+    fn shapes(n: usize) -> Vec<(&'static str, String)> {
+        let role = |i: usize, source: String| {
+            format!(
+                "[profile p{i}]\nrole_arn = arn:aws:iam::1:role/r{i}\nsource_profile = {source}\n"
+            )
+        };
+        let mut flat = format!("[profile p0]\n{KEYS}");
+        let mut chain = flat.clone();
+        let mut shared_tail = flat.clone();
+        let mut looped = String::new();
+        let mut dangling = String::new();
+        for i in 1..n {
+            flat.push_str(&role(i, "p0".into()));
+            chain.push_str(&role(i, format!("p{}", i - 1)));
+            // Branches of ten that all end on the chain p20 -> … -> p0.
+            let source = if i > 20 && (i - 21) % 10 == 0 {
+                20
+            } else {
+                i - 1
+            };
+            shared_tail.push_str(&role(i, format!("p{source}")));
+            looped.push_str(&role(i, format!("p{}", if i + 1 < n { i + 1 } else { 1 })));
+            dangling.push_str(&role(i, format!("ghost{i}")));
+        }
+        vec![
+            ("flat", flat),
+            ("one long chain", chain),
+            ("chains sharing a tail", shared_tail),
+            ("one long loop", looped),
+            ("dangling sources", dangling),
+        ]
+    }
+
+    /// Work done to list the profiles and to compute every kind (what
+    /// completion does), counted in profiles visited and names compared.
+    fn work(config: &str) -> usize {
+        let profiles = Profiles::from_texts(Some((config, Path::new("config"))), None).unwrap();
+        let cache = Cache::new(Path::new("/nonexistent/mfa-cache").to_path_buf());
+        WORK.with(|w| w.set(0));
+        let rows = rows(&profiles, &cache, 0);
+        for profile in &profiles.list {
+            resolve::kind(&profiles, profile);
+        }
+        assert_eq!(rows.len(), profiles.list.len());
+        WORK.with(|w| w.get())
+    }
+
+    #[test]
+    fn listing_is_linear_in_the_number_of_profiles_whatever_their_shape() {
+        let (small, large) = (1_000, 8_000);
+        for ((shape, small_config), (_, large_config)) in
+            shapes(small).into_iter().zip(shapes(large))
+        {
+            let (a, b) = (work(&small_config), work(&large_config));
+            // Eight times the profiles, eight times the work (give or
+            // take the first profiles of a chain, which walk fewer steps;
+            // quadratic work would be 64 times), and at most a chain's
+            // worth per profile, twice: list and kind.
+            assert!(
+                b <= 8 * (a + MAX_CHAIN * MAX_CHAIN),
+                "{shape}: {a} then {b}"
+            );
+            assert!(b <= 2 * MAX_CHAIN * large, "{shape}: {b}");
+        }
+    }
 }

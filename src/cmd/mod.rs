@@ -16,10 +16,10 @@ mod keys;
 pub mod list;
 pub mod policy;
 mod prompt;
-mod roles;
+pub mod roles;
 mod setup;
 mod shell;
-mod show;
+pub mod show;
 mod status;
 pub mod write;
 
@@ -28,7 +28,7 @@ use anyhow::Result;
 use crate::cache::Cache;
 use crate::cli::{Command, SessionArgs};
 use crate::code::Codes;
-use crate::context::{Env, SystemClock};
+use crate::context::{Clock, Env, SystemClock};
 use crate::creds::Credentials;
 use crate::resolve::{self, Overrides, Root};
 use crate::session::Engine;
@@ -85,8 +85,15 @@ pub fn root_keys(profile: Option<&str>, env: &Env) -> Result<RootKeys> {
 }
 
 /// The credentials a chain starts from: keys from the files, a
-/// `credential_process`'s output, or keys from a key store.
+/// `credential_process`'s output, or keys from a key store; checked before
+/// anything sends them (see `session::check_root`).
 pub fn fetch_root(env: &Env, root: &Root) -> Result<Credentials> {
+    let credentials = fetch_unchecked(env, root)?;
+    crate::session::check_root(root, &credentials, SystemClock.now())?;
+    Ok(credentials)
+}
+
+fn fetch_unchecked(env: &Env, root: &Root) -> Result<Credentials> {
     match root {
         Root::Keys { credentials, .. } => Ok(credentials.clone()),
         Root::Process { profile, command } => {
@@ -129,7 +136,7 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
     };
     let chain = resolve::resolve(&profiles, &name, &overrides)?;
     let cache = Cache::from_env(env);
-    let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref()));
+    let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref())?);
     let mut codes = Codes {
         token: args.token.clone(),
     };

@@ -346,7 +346,7 @@ fn caller_identity(profile: Option<&str>, env: &Env) -> Result<crate::sts::Ident
     let chain = crate::resolve::resolve(&files.profiles, &name, &Default::default())
         .map_err(|e| need_account(e.to_string()))?;
     let credentials = super::fetch_root(env, &chain.root)?;
-    let region = crate::sts::sts_region(env, chain.region.as_deref());
+    let region = crate::sts::sts_region(env, chain.region.as_deref())?;
     crate::sts::SdkSts::new(&name, &region)
         .get_caller_identity(&credentials)
         .map_err(|e| {

@@ -1,5 +1,7 @@
 //! `mfa roles`: every role ARN in the config, with the profiles using it.
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use serde::Serialize;
 
@@ -16,16 +18,21 @@ pub struct RoleRow {
 /// In the order the ARNs first appear.
 pub fn roles(profiles: &Profiles) -> Vec<RoleRow> {
     let mut rows: Vec<RoleRow> = Vec::new();
+    // The row of each ARN: thousands of distinct ARNs stay linear.
+    let mut row_of: HashMap<&str, usize> = HashMap::new();
     for profile in &profiles.list {
         let Some(arn) = profile.get_single("role_arn") else {
             continue;
         };
-        match rows.iter_mut().find(|r| r.role_arn == arn) {
-            Some(row) => row.profiles.push(profile.name.clone()),
-            None => rows.push(RoleRow {
-                role_arn: arn.to_string(),
-                profiles: vec![profile.name.clone()],
-            }),
+        match row_of.get(arn) {
+            Some(&i) => rows[i].profiles.push(profile.name.clone()),
+            None => {
+                row_of.insert(arn, rows.len());
+                rows.push(RoleRow {
+                    role_arn: arn.to_string(),
+                    profiles: vec![profile.name.clone()],
+                });
+            }
         }
     }
     rows

@@ -54,12 +54,21 @@ fn keys_from_env(env: &Env) -> Result<Credentials> {
         env.get("AWS_ACCESS_KEY_ID"),
         env.get("AWS_SECRET_ACCESS_KEY"),
     ) {
-        (Some(id), Some(secret)) => Ok(Credentials {
-            access_key_id: id.to_string(),
-            secret_access_key: secret.to_string(),
-            session_token: None,
-            expiration: None,
-        }),
+        (Some(id), Some(secret)) => {
+            for (var, value) in [("AWS_ACCESS_KEY_ID", id), ("AWS_SECRET_ACCESS_KEY", secret)] {
+                if !crate::creds::is_key_text(value) {
+                    bail!(UsageError::new(format!(
+                        "{var} is not a valid key: keys are printable ASCII without spaces or control characters (the value is not shown)"
+                    )));
+                }
+            }
+            Ok(Credentials {
+                access_key_id: id.to_string(),
+                secret_access_key: secret.to_string(),
+                session_token: None,
+                expiration: None,
+            })
+        }
         _ => bail!(UsageError::new(
             "--keys-from-env needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         )),
@@ -72,17 +81,26 @@ fn keys_from_terminal(tty: &File) -> Result<Credentials> {
     if id.is_empty() || secret.trim().is_empty() {
         bail!("no keys given");
     }
-    Ok(Credentials {
+    let keys = Credentials {
         access_key_id: id,
         secret_access_key: secret.trim().to_string(),
         session_token: None,
         expiration: None,
-    })
+    };
+    if let Some(part) = keys.invalid_part() {
+        bail!(UsageError::new(format!(
+            "the {part} typed is not a valid key: keys are printable ASCII without spaces or control characters"
+        )));
+    }
+    Ok(keys)
 }
 
 /// The user's MFA devices, when the keys may list them.
 fn devices(keys: &Credentials, profile: &str, env: &Env) -> Vec<String> {
-    let who = SdkSts::new(profile, &sts_region(env, None)).get_caller_identity(keys);
+    let Ok(region) = sts_region(env, None) else {
+        return Vec::new();
+    };
+    let who = SdkSts::new(profile, &region).get_caller_identity(keys);
     let Some(user) = who.ok().and_then(|w| w.user_name().map(str::to_string)) else {
         return Vec::new();
     };
@@ -179,6 +197,12 @@ fn plan(args: &SetupArgs, profiles: &Profiles, env: &Env, tty: Option<&File>) ->
         None => ask(tty, "Region (empty for none)", current("region").as_deref())?,
     }
     .filter(|r| !r.is_empty());
+    if let Some(region) = region
+        .as_deref()
+        .filter(|r| !crate::sts::is_valid_region(r))
+    {
+        bail!(crate::sts::invalid_region(region, "the region"));
+    }
 
     let mut config: Vec<(&'static str, String)> = vec![("mfa_serial", serial)];
     if let Some(arn) = role_arn {

@@ -78,9 +78,16 @@ fn shown(profiles: &Profiles, name: &str) -> Result<Shown> {
 pub fn run(args: ShowArgs, env: &Env) -> Result<()> {
     let files = crate::config::load(env)?;
     let name = resolve::select_profile(args.profile.as_deref(), env);
-    let shown = shown(&files.profiles, &name)?;
-    if args.json {
-        return crate::output::print_json(&shown);
+    crate::output::print(&render(&files.profiles, &name, args.json)?)
+}
+
+/// What `mfa show NAME [--json]` prints (pure: the fuzz target's too).
+pub fn render(profiles: &Profiles, name: &str, json: bool) -> Result<String> {
+    let shown = shown(profiles, name)?;
+    if json {
+        let mut text = serde_json::to_string_pretty(&shown)?;
+        text.push('\n');
+        return Ok(text);
     }
     let mut text = format!("{} ({})\n", shown.name, shown.kind);
     if let Some(store) = shown.key_store {
@@ -92,7 +99,7 @@ pub fn run(args: ShowArgs, env: &Env) -> Result<()> {
         let separator = if value.starts_with('\n') { "" } else { " " };
         text.push_str(&format!("  {key} ={separator}{value}\n"));
     }
-    crate::output::print(&text)
+    Ok(text)
 }
 
 #[cfg(test)]

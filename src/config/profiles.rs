@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::convert::Infallible;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::document::{self, Document, FileKind, ItemRef, ParseError, Scanner, SectionRef};
 
@@ -141,14 +141,26 @@ fn lower_case_key(key: &str) -> Cow<'static, str> {
     }
 }
 
-/// Every profile of both files, merged, in file order.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Every profile of both files, merged, in file order. Two are equal when
+/// their profiles are, wherever the files were read from.
+#[derive(Debug, Clone, Default)]
 pub struct Profiles {
     pub list: Vec<Profile>,
     /// Position of each name in `list`: lookups stay cheap with thousands
     /// of profiles (a linear search made merging quadratic).
     index: std::collections::HashMap<String, usize>,
+    /// The config and credentials files read, for messages that name a
+    /// value's file and line.
+    paths: [Option<PathBuf>; 2],
 }
+
+impl PartialEq for Profiles {
+    fn eq(&self, other: &Profiles) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Profiles {}
 
 /// What merging a config file saw of `default`: `[default]` loses to
 /// `[profile default]` when both are there, which is known only at the end.
@@ -170,10 +182,12 @@ impl Profiles {
             config.map(|doc| move || lines(doc)),
             credentials.map(|doc| move || lines(doc)),
         );
-        match merged {
+        let mut profiles = match merged {
             Ok(profiles) => profiles,
             Err(never) => match never {},
-        }
+        };
+        profiles.paths = [config, credentials].map(|doc| doc.map(|doc| doc.path.clone()));
+        profiles
     }
 
     /// The profiles of the two files' texts (byte-order marks included),
@@ -191,10 +205,32 @@ impl Profiles {
             Scanner::new(document::split_bom(text).1, path, kind)
                 .map(|line| line.map(|line| (line.number, line.item)))
         }
-        Profiles::merge_files(
+        let mut profiles = Profiles::merge_files(
             config.map(|file| move || lines(file, FileKind::Config)),
             credentials.map(|file| move || lines(file, FileKind::Credentials)),
-        )
+        )?;
+        profiles.paths = [config, credentials].map(|file| file.map(|(_, path)| path.to_path_buf()));
+        Ok(profiles)
+    }
+
+    /// Where a value was set, as parse errors say it: `~/.aws/config line 3`.
+    pub fn place(&self, origin: Origin) -> String {
+        let (path, name) = match origin.file {
+            FileKind::Config => (&self.paths[0], "config"),
+            FileKind::Credentials => (&self.paths[1], "credentials"),
+        };
+        match path {
+            Some(path) => format!("{} line {}", crate::paths::display(path), origin.line),
+            None => format!("line {} of the {name} file", origin.line),
+        }
+    }
+
+    /// Where `key` of `profile` was last set (see [`Profiles::place`]).
+    pub fn place_of(&self, profile: &Profile, key: &str) -> String {
+        match profile.properties.iter().find(|p| p.key == key) {
+            Some(property) => self.place(property.origin),
+            None => format!("profile `{}`", profile.name),
+        }
     }
 
     /// Merges the files' lines, config first. Each argument makes a fresh
@@ -319,6 +355,8 @@ impl Profiles {
         let mut scored: Vec<(f64, &str)> = self
             .names()
             .filter_map(|candidate| {
+                #[cfg(test)]
+                crate::resolve::WORK.with(|w| w.set(w.get() + 1));
                 let lower = candidate.to_lowercase();
                 let score = strsim::jaro_winkler(&wanted, &lower);
                 let contains = !wanted.is_empty()
