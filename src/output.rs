@@ -36,7 +36,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             if i + 1 == cells.len() {
                 text.push_str(cell);
             } else {
-                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+                // Padded by hand: `format!`'s width stops at 65,535, and a
+                // cell (a region read from a file) can be longer.
+                text.push_str(cell);
+                let pad = widths[i].saturating_sub(cell.chars().count()) + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
             }
         }
         out.push_str(text.trim_end());
@@ -47,4 +51,20 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         line(row.iter().map(String::as_str).collect());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+
+    #[test]
+    fn cells_are_padded_to_the_widest_whatever_its_length() {
+        assert_eq!(
+            table(&["A", "BB"], &[vec!["ccc".into(), "d".into()]]),
+            "A    BB\nccc  d\n"
+        );
+        let long = "x".repeat(70_000);
+        let text = table(&["A", "B"], &[vec![long.clone(), "y".into()]]);
+        assert_eq!(text.lines().nth(1), Some(format!("{long}  y").as_str()));
+    }
 }
