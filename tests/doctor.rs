@@ -375,7 +375,11 @@ fn doctor_in_shell(shell: &str, completion: bool) -> Vec<Value> {
         ("fish", true) => {
             "mfa init fish | source; mfa completions fish | source; mfa doctor --json"
         }
-        ("fish", false) => "mfa init fish | source; mfa doctor --json",
+        // Only the sandbox's completion files: a system-wide mfa.fish (the
+        // Debian package's, once installed on this machine) would count.
+        ("fish", false) => {
+            "set -g fish_complete_path $XDG_DATA_HOME/fish/vendor_completions.d; mfa init fish | source; mfa doctor --json"
+        }
         _ => unreachable!(),
     };
     let mut command = sandbox.command(shell);
