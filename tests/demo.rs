@@ -86,6 +86,10 @@ fn the_shell_shows_the_countdown_completes_profiles_and_exit_stops_the_sts() {
         .unwrap();
     term.send_line("123456").unwrap();
     term.exp_regex(r"\(admin (1h00m|59m)\)").unwrap();
+    // The AWS CLI runs with the session (and the profile's region) as set.
+    term.send_line("aws sts get-caller-identity --query Arn --output text")
+        .unwrap();
+    term.exp_string("assumed-role/admin/").unwrap();
 
     // TAB completes the profile; then the line is turned into an echo.
     term.send("mfa env rea\t").unwrap();
