@@ -344,10 +344,12 @@ fn offer_shell_hook(yes: bool, env: &Env, tty: Option<&File>) -> Result<()> {
     };
     let mut offer =
         String::from("\nThe shell hook (`mfa use`, the time left in the prompt, renewal)");
-    if lines.len() > 1 {
-        offer.push_str(" and completion");
-    }
-    offer.push_str(&format!(" load from {shown} with:\n"));
+    offer.push_str(if lines.len() > 1 {
+        " and completion load"
+    } else {
+        " loads"
+    });
+    offer.push_str(&format!(" from {shown} with:\n"));
     for line in &lines {
         offer.push_str(&format!("  {line}\n"));
     }
@@ -372,7 +374,7 @@ fn offer_shell_hook(yes: bool, env: &Env, tty: Option<&File>) -> Result<()> {
     })?;
     match appended {
         startup_file::Appended::Added => eprintln!(
-            "mfa: added to {shown}; new shells load the hook (this one after: {})",
+            "mfa: added to {shown}: new shells load the hook; for this one, run: {}",
             startup_file::hook_line(shell)
         ),
         startup_file::Appended::AlreadyThere(line) => {
