@@ -25,6 +25,9 @@ pub enum Access {
     OwnerOnly,
     /// It holds settings (the config file): it keeps its mode.
     KeepMode,
+    /// It holds no secrets and others' tools read it (a shell's start-up
+    /// file): it keeps its mode, and a new one is 0644, like the shell's.
+    Readable,
 }
 
 /// The file behind `path`: a symlinked file (dotfile managers) is edited
@@ -110,7 +113,10 @@ impl Locked {
                 })?;
                 (Some(text), mode)
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (None, NEW_FILE_MODE),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match access {
+                Access::Readable => (None, 0o644),
+                Access::OwnerOnly | Access::KeepMode => (None, NEW_FILE_MODE),
+            },
             Err(e) => {
                 return Err(e)
                     .with_context(|| format!("cannot read {}", crate::paths::display(&path)));

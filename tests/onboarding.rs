@@ -510,6 +510,10 @@ fn setup_asks_at_the_terminal_and_offers_the_users_device() {
         "{shown}"
     );
     term.send_line("y").unwrap();
+    // Then the hook's line for the shell's start-up file (tests/setup_init.rs).
+    term.exp_string("Add these lines to the end of ~/.bashrc? [Y/n] ")
+        .unwrap();
+    term.send_line("n").unwrap();
     let rest = term.exp_eof().unwrap();
     assert!(
         !format!("{shown}{rest}").contains(&secret),

@@ -5,7 +5,7 @@
 
 use std::fs::File;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::cli::SetupArgs;
 use crate::config::{FileKind, Profiles, document};
@@ -13,6 +13,8 @@ use crate::context::Env;
 use crate::creds::Credentials;
 use crate::error::UsageError;
 use crate::iam::{Iam, SdkIam};
+use crate::shell::{Shell, parent_process_name};
+use crate::startup_file;
 use crate::sts::{SdkSts, Sts, sts_region};
 
 /// What setup will write.
@@ -301,5 +303,107 @@ pub fn run(args: SetupArgs, env: &Env) -> Result<()> {
         "mfa: profile `{}` is ready: eval \"$(mfa env {})\"",
         plan.profile, plan.profile
     );
+    offer_shell_hook(args.yes, env, tty.as_ref())
+}
+
+/// The last step: offers to append the line that loads the hook (and
+/// completion's) to the start-up file of the shell `mfa env` would write
+/// for. Asked on the terminal only: with `--yes` (a script) the file is
+/// left alone and the lines are shown on stderr instead.
+fn offer_shell_hook(yes: bool, env: &Env, tty: Option<&File>) -> Result<()> {
+    let shell = match Shell::detect(env, parent_process_name().as_deref()) {
+        Ok(shell) => shell,
+        Err(e) => {
+            eprintln!("mfa: {e}; `mfa init SHELL` prints the shell hook");
+            return Ok(());
+        }
+    };
+    let mfa_missing = which::which_in("mfa", env.get("PATH"), "/").is_err();
+    let add_by_hand = |lines: &[&str], place: &str| {
+        eprintln!("mfa: to load the shell hook, add to {place}:");
+        for line in lines {
+            eprintln!("  {line}");
+        }
+        if mfa_missing {
+            eprintln!("mfa: (`mfa` is not on PATH: the line needs it there)");
+        }
+    };
+    let Some(path) = startup_file::path(shell, env) else {
+        let place = match shell {
+            Shell::Powershell => "your PowerShell profile ($PROFILE)".to_string(),
+            other => format!("{other}'s start-up file"),
+        };
+        add_by_hand(
+            &[
+                startup_file::hook_line(shell),
+                startup_file::completion_line(shell),
+            ],
+            &place,
+        );
+        return Ok(());
+    };
+    let shown = crate::paths::display(&path);
+    let text = match startup_file::read(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("mfa: {e:#}");
+            add_by_hand(&[startup_file::hook_line(shell)], &shown);
+            return Ok(());
+        }
+    };
+    if let Some(line) = text
+        .as_deref()
+        .and_then(|t| startup_file::mentions(t, "init"))
+    {
+        eprintln!("mfa: {shown} already has an `mfa init` line (line {line})");
+        return Ok(());
+    }
+    let lines = startup_file::lines_to_add(shell, text.as_deref());
+    let tty = match tty {
+        Some(tty) if !yes => tty,
+        _ => {
+            add_by_hand(&lines, &shown);
+            return Ok(());
+        }
+    };
+    let mut offer =
+        String::from("\nThe shell hook (`mfa use`, the time left in the prompt, renewal)");
+    offer.push_str(if lines.len() > 1 {
+        " and completion load"
+    } else {
+        " loads"
+    });
+    offer.push_str(&format!(" from {shown} with:\n"));
+    for line in &lines {
+        offer.push_str(&format!("  {line}\n"));
+    }
+    if mfa_missing {
+        offer.push_str("(`mfa` is not on PATH here: the line needs it there.)\n");
+    }
+    crate::terminal::say(&offer);
+    let what = if lines.len() > 1 {
+        "these lines"
+    } else {
+        "this line"
+    };
+    if !crate::terminal::confirm(tty, &format!("Add {what} to the end of {shown}?"), true)? {
+        eprintln!("mfa: {shown} not changed");
+        return Ok(());
+    }
+    let appended = startup_file::append(&path, &lines).with_context(|| {
+        format!(
+            "the profile is written, but {shown} is not changed (add by hand: {})",
+            lines.join(" and ")
+        )
+    })?;
+    match appended {
+        startup_file::Appended::Added => eprintln!(
+            "mfa: added to {shown}: new shells load the hook; for this one, run: {}",
+            startup_file::hook_line(shell)
+        ),
+        startup_file::Appended::AlreadyThere(line) => {
+            eprintln!("mfa: {shown} got an `mfa init` line meanwhile (line {line}); not added")
+        }
+    }
     Ok(())
 }
