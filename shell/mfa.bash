@@ -115,7 +115,8 @@ __mfa_render() {
   if ((left > 0 && left <= __mfa_warn)); then
     text+='!' colour=33
   fi
-  MFA_PROMPT="$MFA_PROFILE $text"
+  # Exported, so that starship's env_var module sees it.
+  export MFA_PROMPT="$MFA_PROFILE $text"
   if [[ -n "${NO_COLOR-}" || "${TERM-dumb}" == dumb ]]; then
     __mfa_ps1="($MFA_PROMPT) "
   else
@@ -127,7 +128,7 @@ __mfa_render() {
 # Sets MFA_PROMPT and the PS1 segment from the environment, renewing the
 # session first when it is due.
 __mfa_update() {
-  MFA_PROMPT=
+  unset MFA_PROMPT
   __mfa_ps1=
   __mfa_next=$__mfa_never
   # Only digits reach arithmetic (bash would evaluate anything else as

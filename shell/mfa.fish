@@ -154,7 +154,7 @@ end
 # Sets MFA_PROMPT and the segment's colour from the environment, renewing
 # the session first when it is due.
 function __mfa_update
-    set -g MFA_PROMPT ''
+    set -e -g MFA_PROMPT
     set -g __mfa_segment_colour normal
     set -l left (__mfa_seconds_left)
     or return 0
@@ -167,10 +167,10 @@ function __mfa_update
     string match -qr '^[+-]?[0-9]{1,18}$' -- "$given"
     and set warn (string replace -r '^\+' '' -- "$given")
     if test $left -le $renew; and test "$MFA_AUTO_RENEW" != 0; and test -z "$__mfa_renew_blocked"
-        set -g MFA_PROMPT "$MFA_PROFILE expired"
+        set -gx MFA_PROMPT "$MFA_PROFILE expired"
         set -g __mfa_segment_colour red
         if __mfa_renew $renew
-            set -g MFA_PROMPT ''
+            set -e -g MFA_PROMPT
             set -g __mfa_segment_colour normal
             set left (__mfa_seconds_left)
             or return 0
@@ -195,7 +195,7 @@ function __mfa_update
         set text "$text!"
         set colour yellow
     end
-    set -g MFA_PROMPT "$MFA_PROFILE $text"
+    set -gx MFA_PROMPT "$MFA_PROFILE $text"
     set -g __mfa_segment_colour $colour
     return 0
 end

@@ -104,7 +104,8 @@ __mfa_render() {
   if (( left > 0 && left <= __mfa_warn )); then
     text+='!' colour=yellow
   fi
-  MFA_PROMPT="$MFA_PROFILE $text"
+  # Exported, so that starship's env_var module sees it.
+  typeset -gx MFA_PROMPT="$MFA_PROFILE $text"
   # Prompt expansion reads `%` in what it substitutes: profile names may hold one.
   local shown="(${MFA_PROMPT//\%/%%}) "
   if [[ -n "${NO_COLOR-}" || "${TERM-dumb}" == dumb ]]; then
@@ -117,7 +118,7 @@ __mfa_render() {
 # Sets MFA_PROMPT and the prompt segment from the environment, renewing
 # the session first when it is due.
 __mfa_update() {
-  typeset -g MFA_PROMPT=
+  unset MFA_PROMPT
   typeset -g __mfa_ps1=
   typeset -g __mfa_next=$__mfa_never
   # Only digits reach arithmetic: zsh would evaluate anything else as code.

@@ -86,7 +86,9 @@ fn use_sets_the_session_and_the_hook_keeps_mfa_prompt_current() {
             "mfa use admin --token 123456 || exit 9\n__mfa_hook\n\
              printf '%s|%s|%s|%s\\n' \"$MFA_PROMPT\" \"$MFA_PROFILE\" \"$MFA_EXPIRES_AT\" \"${AWS_SESSION_TOKEN:+token}\"\n\
              zmodload zsh/datetime 2>/dev/null; printf '%s\\n' \"$EPOCHSECONDS\"\n\
-             mfa off\n__mfa_hook\nprintf '[%s|%s|%s]\\n' \"$MFA_PROMPT\" \"${AWS_ACCESS_KEY_ID-}\" \"${MFA_PROFILE-}\"",
+             sh -c 'printf \"child:%s\\n\" \"${MFA_PROMPT-unset}\"'\n\
+             mfa off\n__mfa_hook\nprintf '[%s|%s|%s]\\n' \"${MFA_PROMPT-}\" \"${AWS_ACCESS_KEY_ID-}\" \"${MFA_PROFILE-}\"\n\
+             sh -c 'printf \"child:%s\\n\" \"${MFA_PROMPT-unset}\"'",
         ));
         let lines: Vec<&str> = out.lines().collect();
         let fields: Vec<&str> = lines[0].split('|').collect();
@@ -98,7 +100,10 @@ fn use_sets_the_session_and_the_hook_keeps_mfa_prompt_current() {
             "{shell}: a fresh role session"
         );
         assert_eq!((fields[1], fields[3]), ("admin", "token"), "{shell}");
-        assert_eq!(lines[2], "[||]", "{shell}: `mfa off` removes it all");
+        // Exported: prompt frameworks (starship's env_var) read it.
+        assert_eq!(lines[2], format!("child:{}", fields[0]), "{shell}");
+        assert_eq!(lines[3], "[||]", "{shell}: `mfa off` removes it all");
+        assert_eq!(lines[4], "child:unset", "{shell}");
     }
 }
 

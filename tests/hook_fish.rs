@@ -112,9 +112,11 @@ fn use_sets_the_session_and_the_prompt_and_off_clears_them() {
         "{}mfa use admin --token 123456; echo use=$status
 {PROMPT}echo key=$AWS_ACCESS_KEY_ID; echo profile=$MFA_PROFILE
 echo child=(env | string match -r '^AWS_SESSION_TOKEN=.' | count)
+echo child_prompt=(sh -c 'printf %s "${MFA_PROMPT-unset}"')
 mfa use --help >/dev/null; echo use_help=$status; mfa off -h | head -1; echo still=$MFA_PROFILE
 mfa no-such-command 2>/dev/null; echo passed=$status
 mfa off; echo off=$status; echo after_off=\"[$MFA_PROMPT]\"
+emit fish_prompt; echo child_after_off=(sh -c 'printf %s "${MFA_PROMPT-unset}"')
 set -q AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN MFA_PROFILE MFA_EXPIRES_AT
 echo unset=$status\n",
         hook("")
@@ -139,6 +141,9 @@ echo unset=$status\n",
     assert_eq!(value(&out, "passed"), "2");
     assert_eq!(value(&out, "off"), "0");
     assert_eq!(value(&out, "after_off"), "[]");
+    // Exported: prompt frameworks (starship's env_var) read it.
+    assert_eq!(value(&out, "child_prompt"), value(&out, "prompt"), "{out}");
+    assert_eq!(value(&out, "child_after_off"), "unset", "{out}");
     assert_eq!(value(&out, "unset"), "5", "all five unset: {out}");
     assert_eq!(aws.count("GetSessionToken"), 1);
     assert_eq!(aws.count("AssumeRole"), 1);
