@@ -112,11 +112,11 @@ fn use_sets_the_session_and_the_prompt_and_off_clears_them() {
         "{}mfa use admin --token 123456; echo use=$status
 {PROMPT}echo key=$AWS_ACCESS_KEY_ID; echo profile=$MFA_PROFILE
 echo child=(env | string match -r '^AWS_SESSION_TOKEN=.' | count)
-echo child_prompt=(sh -c 'printf %s "${MFA_PROMPT-unset}"')
+echo child_prompt=(sh -c 'printf %s \"${{MFA_PROMPT-unset}}\"')
 mfa use --help >/dev/null; echo use_help=$status; mfa off -h | head -1; echo still=$MFA_PROFILE
 mfa no-such-command 2>/dev/null; echo passed=$status
 mfa off; echo off=$status; echo after_off=\"[$MFA_PROMPT]\"
-emit fish_prompt; echo child_after_off=(sh -c 'printf %s "${MFA_PROMPT-unset}"')
+emit fish_prompt; echo child_after_off=(sh -c 'printf %s \"${{MFA_PROMPT-unset}}\"')
 set -q AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN MFA_PROFILE MFA_EXPIRES_AT
 echo unset=$status\n",
         hook("")
@@ -201,10 +201,10 @@ fn no_session_means_an_empty_prompt() {
     let script = format!(
         "{}set -gx MFA_PROFILE prod
 for expires in '' soon 12a ' 5' -5 1e9 99999999999999999999
-    set -gx MFA_EXPIRES_AT $expires; emit fish_prompt; echo case=[$MFA_PROMPT]
+    set -gx MFA_EXPIRES_AT $expires; emit fish_prompt; echo \"case=[$MFA_PROMPT]\"
 end
-set -gx MFA_EXPIRES_AT 9999999999; set -gx MFA_PROFILE ''; emit fish_prompt; echo case=[$MFA_PROMPT]
-set -e MFA_PROFILE; emit fish_prompt; echo case=[$MFA_PROMPT]\n",
+set -gx MFA_EXPIRES_AT 9999999999; set -gx MFA_PROFILE ''; emit fish_prompt; echo \"case=[$MFA_PROMPT]\"
+set -e MFA_PROFILE; emit fish_prompt; echo \"case=[$MFA_PROMPT]\"\n",
         hook("")
     );
     let out = stdout(&fish(&sandbox, &script));
