@@ -290,19 +290,6 @@ fn use_and_off_without_the_hook_say_how_to_install_it() {
     }
 }
 
-/// Profiles whose names look like options, as roles on the usual MFA user.
-const OPTION_LIKE: [&str; 3] = ["-h", "--help", "-V"];
-
-fn option_like_profiles() -> String {
-    let mut config = standard_config();
-    for name in OPTION_LIKE {
-        config.push_str(&format!(
-            "\n[profile {name}]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n"
-        ));
-    }
-    config
-}
-
 /// `mfa exec` reads the profile as a value after `--` (`mfa exec -- -h --
 /// CMD`) and keeps SPEC §3's forms: `PROFILE -- CMD`, `PROFILE CMD` (the
 /// `--` PowerShell drops), options before or after the profile.

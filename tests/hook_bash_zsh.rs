@@ -465,19 +465,6 @@ fn a_prompt_with_a_valid_session_starts_no_process() {
     }
 }
 
-/// Profiles whose names look like options, as roles on the usual MFA user.
-const OPTION_LIKE: [&str; 3] = ["-h", "--help", "-V"];
-
-fn option_like_profiles() -> String {
-    let mut config = standard_config();
-    for name in OPTION_LIKE {
-        config.push_str(&format!(
-            "\n[profile {name}]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n"
-        ));
-    }
-    config
-}
-
 /// A profile named `-h` (or `--help`, `-V`) reaches the binary as a value:
 /// renewal once ran `mfa env -h` and evaluated clap's help text, and `mfa
 /// use -- -h` printed help instead of setting the session.

@@ -160,8 +160,19 @@ impl Lab {
         output
     }
 
-    /// A script in a real shell, in the jail, without rc files.
+    /// A script in a real shell, in the jail, without rc files, with the
+    /// hook's renewal off.
     fn shell(&self, shell: &str, script: &str) -> Output {
+        let output = self
+            .shell_command(shell, script, false)
+            .output()
+            .expect("run the shell");
+        self.assert_nothing_ran(&format!("{shell}: {script}"));
+        output
+    }
+
+    /// A real shell as `shell` makes it, renewal on or off.
+    fn shell_command(&self, shell: &str, script: &str, renew: bool) -> Command {
         let mut command = self.sandbox.command(shell);
         match shell {
             "fish" => command.args(["--no-config", "-c", script]),
@@ -172,11 +183,9 @@ impl Lab {
             .current_dir(&self.jail)
             .env("PATH", self.path_var())
             .env("MFA_TEST_OUT", self.out.join("record"))
-            .env("MFA_AUTO_RENEW", "0");
+            .env("MFA_AUTO_RENEW", if renew { "1" } else { "0" });
         detach_from_terminal(&mut command);
-        let output = command.output().expect("run the shell");
-        self.assert_nothing_ran(&format!("{shell}: {script}"));
-        output
+        command
     }
 
     fn assert_nothing_ran(&self, what: &str) {
@@ -641,8 +650,7 @@ fn hooks_renew_profiles_named_like_options() {
             let script = format!(
                 "{load}\n{set}\n{hook}\nprintf '%s|%s|%s' \"$MFA_PROFILE\" \"$MFA_EXPIRES_AT\" \"$MFA_PROMPT\""
             );
-            let mut command_env = lab.shell_renewing(shell, &script);
-            let out = command_env.output().unwrap();
+            let out = lab.shell_command(shell, &script, true).output().unwrap();
             lab.assert_nothing_ran(shell);
             let text = stdout(&out);
             let fields: Vec<&str> = text.split('|').collect();
@@ -659,24 +667,6 @@ fn hooks_renew_profiles_named_like_options() {
                 stderr(&out)
             );
         }
-    }
-}
-
-impl Lab {
-    /// A shell as `shell` makes it, with renewal on.
-    fn shell_renewing(&self, shell: &str, script: &str) -> Command {
-        let mut command = self.sandbox.command(shell);
-        match shell {
-            "fish" => command.args(["--no-config", "-c", script]),
-            "zsh" => command.args(["-f", "-c", script]),
-            _ => command.args(["--norc", "--noprofile", "-c", script]),
-        };
-        command
-            .current_dir(&self.jail)
-            .env("PATH", self.path_var())
-            .env("MFA_AUTO_RENEW", "1");
-        detach_from_terminal(&mut command);
-        command
     }
 }
 

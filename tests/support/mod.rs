@@ -239,6 +239,20 @@ pub fn standard_config() -> String {
     )
 }
 
+/// Profiles whose names look like options, as roles on the usual MFA user.
+pub const OPTION_LIKE: [&str; 3] = ["-h", "--help", "-V"];
+
+/// The usual files plus a role profile for each of OPTION_LIKE.
+pub fn option_like_profiles() -> String {
+    let mut config = standard_config();
+    for name in OPTION_LIKE {
+        config.push_str(&format!(
+            "\n[profile {name}]\nrole_arn = {ADMIN_ROLE}\nsource_profile = alice\n"
+        ));
+    }
+    config
+}
+
 pub fn standard_credentials() -> String {
     format!("[alice]\naws_access_key_id = {USER_KEY_ID}\naws_secret_access_key = {USER_SECRET}\n")
 }
