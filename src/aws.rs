@@ -78,6 +78,11 @@ impl Sdk {
         self.endpoint.clone()
     }
 
+    /// Where the last request went: scheme, host and port only.
+    pub fn last_endpoint(&self) -> Option<String> {
+        self.endpoint.0.lock().ok().and_then(|last| last.clone())
+    }
+
     /// An SDK error, sorted into what a person can act on.
     pub fn classify<E>(
         &self,
@@ -87,11 +92,7 @@ impl Sdk {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let endpoint = self
-            .endpoint
-            .0
-            .lock()
-            .ok()
-            .and_then(|last| last.clone())
+            .last_endpoint()
             .unwrap_or_else(|| "the AWS endpoint".to_string());
         classify(error, &endpoint, self.timeout)
     }
@@ -243,16 +244,22 @@ where
         SdkError::DispatchFailure(failure) => {
             let why = match failure.as_connector_error() {
                 Some(connector) => why_unreachable(connector, timeout),
-                None => error_chain(&error),
+                // Not a connection's failure: the endpoint URL itself. The
+                // error's own text would dump the request, MFA code included.
+                None => ENDPOINT_UNUSABLE.to_string(),
             };
             AwsError::Unreachable(format!("{endpoint}: {why}"))
         }
         SdkError::ResponseError(_) => {
             AwsError::Other("AWS gave an answer that could not be read".into())
         }
-        _ => AwsError::Other(error_chain(&error)),
+        // Only the error's own line: its sources may hold the request.
+        _ => AwsError::Other(error.to_string()),
     }
 }
+
+const ENDPOINT_UNUSABLE: &str = "the request could not be sent (is the endpoint URL valid? \
+     AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or the profile's endpoint_url set it)";
 
 /// Why a request got no answer, from the types in the connector error's
 /// chain (never from their wording).
@@ -283,10 +290,9 @@ fn why_unreachable(connector: &ConnectorError, timeout: Duration) -> String {
         }
         Some(std::io::ErrorKind::TimedOut) => "the connection timed out".into(),
         Some(kind) => format!("network error: {kind}"),
-        None => chain
-            .get(1)
-            .map(|cause| cause.to_string())
-            .unwrap_or_else(|| connector.to_string()),
+        // Never the causes' own text: the SDK's may dump the request, whose
+        // body holds the one-time code (a URL it cannot use does this).
+        None => ENDPOINT_UNUSABLE.to_string(),
     }
 }
 
@@ -299,17 +305,6 @@ fn causes<'a>(error: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn
             None => error.source(),
         }
     })
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -760,3 +760,39 @@ fn setup_refuses_keys_and_regions_that_cannot_reach_aws() {
     assert!(!sandbox.path(".aws/credentials").exists());
     assert_eq!(aws.calls().len(), 0);
 }
+
+/// An endpoint URL with a password, or one the SDK cannot use: no message
+/// shows the password, and none dumps the request (whose body holds the
+/// one-time code, still valid since it was never sent).
+#[test]
+fn endpoint_urls_never_bring_secrets_into_messages() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox_with(&aws, &standard_config());
+    for endpoint in [
+        "http://user:S3cretPassw0rd@exa mple/",
+        "http://user:S3cretPassw0rd@[::1",
+        "http://user:S3cretPassw0rd@127.0.0.1:1/",
+    ] {
+        for args in [
+            vec!["env", "alice", "--token", "913579"],
+            vec!["credential-process", "alice", "--token", "913579"],
+            vec!["doctor"],
+        ] {
+            let out = sandbox
+                .mfa()
+                .env("AWS_ENDPOINT_URL_STS", endpoint)
+                .env("MFA_TIMEOUT", "5")
+                .args(&args)
+                .output()
+                .unwrap();
+            let all = format!("{}{}", stdout(&out), stderr(&out));
+            assert_ne!(out.status.code(), Some(0), "{args:?} {endpoint}: {all}");
+            for secret in ["S3cretPassw0rd", "913579", "TokenCode", USER_SECRET] {
+                assert!(
+                    !all.contains(secret),
+                    "{args:?} {endpoint}: {secret} in {all}"
+                );
+            }
+        }
+    }
+}

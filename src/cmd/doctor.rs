@@ -17,9 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
-use aws_sdk_sts::config::interceptors::{
-    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
-};
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
 use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use serde::Serialize;
@@ -643,35 +641,22 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 // -- STS and the clock ----------------------------------------------------------
 
-/// What the probe saw of its one call.
+/// What the probe saw of its one call: the answer's `Date` header, and
+/// when (Unix seconds) it arrived.
 #[derive(Debug, Default)]
 struct Seen {
-    /// Scheme, host and port the request went to.
-    endpoint: Option<String>,
-    /// The answer's `Date` header, and when (Unix seconds) it arrived.
     date: Option<(String, f64)>,
 }
 
-/// Reads the request's address and the answer's `Date`, whatever the
-/// answer is (an error is an answer, with a `Date`).
+/// Reads the answer's `Date`, whatever the answer is (an error is an
+/// answer, with a `Date`). Where the request went, the SDK's own
+/// interceptor notes (`Sdk::last_endpoint`, no user info).
 #[derive(Debug, Clone)]
 struct Observe(Arc<Mutex<Seen>>);
 
 impl Intercept for Observe {
     fn name(&self) -> &'static str {
         "mfa-doctor-observe"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Ok(mut seen) = self.0.lock() {
-            seen.endpoint = Some(origin(context.request().uri()).to_string());
-        }
-        Ok(())
     }
 
     fn read_after_transmit(
@@ -687,15 +672,6 @@ impl Intercept for Observe {
             seen.date = Some((date.to_string(), arrived));
         }
         Ok(())
-    }
-}
-
-/// `https://host:port` of a URI, without path or query.
-fn origin(uri: &str) -> &str {
-    let after_scheme = uri.find("://").map(|i| i + 3).unwrap_or(0);
-    match uri[after_scheme..].find(['/', '?']) {
-        Some(end) => &uri[..after_scheme + end],
-        None => uri,
     }
 }
 
@@ -762,8 +738,8 @@ fn sts_and_clock(env: &Env, profiles: Option<&Profiles>) -> Vec<Finding> {
             .map_err(|e| sdk.classify(e))
     });
     let (endpoint, date) = match seen.lock() {
-        Ok(mut seen) => (seen.endpoint.take(), seen.date.take()),
-        Err(_) => (None, None),
+        Ok(mut seen) => (sdk.last_endpoint(), seen.date.take()),
+        Err(_) => (sdk.last_endpoint(), None),
     };
     let endpoint = endpoint.unwrap_or_else(|| format!("STS in {region}"));
     let reach = reachability(&endpoint, &outcome, env);
@@ -879,16 +855,6 @@ mod tests {
         assert_eq!(behind.status, Status::Warn);
         assert!(behind.message.contains("20 s behind"), "{}", behind.message);
         assert_eq!(clock_offset("e", "garbage", 1.0).status, Status::Warn);
-    }
-
-    #[test]
-    fn an_origin_drops_path_and_query() {
-        assert_eq!(
-            origin("https://sts.eu-west-1.amazonaws.com/?x=1"),
-            "https://sts.eu-west-1.amazonaws.com"
-        );
-        assert_eq!(origin("http://127.0.0.1:9/"), "http://127.0.0.1:9");
-        assert_eq!(origin("http://127.0.0.1:9"), "http://127.0.0.1:9");
     }
 
     #[test]
