@@ -147,7 +147,10 @@ pub fn call_timeout(value: Option<&str>) -> Duration {
     let seconds = value
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+        .unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+        // A day at most: the SDK converts it to float seconds and panics
+        // on what cannot be a Duration.
+        .min(86_400);
     Duration::from_secs(seconds)
 }
 
@@ -316,6 +319,10 @@ mod tests {
         assert_eq!(call_timeout(None), Duration::from_secs(30));
         assert_eq!(call_timeout(Some("7")), Duration::from_secs(7));
         assert_eq!(call_timeout(Some(" 7 ")), Duration::from_secs(7));
+        assert_eq!(
+            call_timeout(Some("18446744073709551615")),
+            Duration::from_secs(86_400)
+        );
         for bad in ["0", "-1", "soon", "1.5", ""] {
             assert_eq!(call_timeout(Some(bad)), Duration::from_secs(30), "{bad:?}");
         }

@@ -110,7 +110,9 @@ impl Cache {
         let lock_wait = env
             .get("MFA_LOCK_WAIT")
             .and_then(|w| w.trim().parse::<u64>().ok())
-            .unwrap_or(DEFAULT_LOCK_WAIT);
+            .unwrap_or(DEFAULT_LOCK_WAIT)
+            // A day at most: beyond, the clock's arithmetic would overflow.
+            .min(86_400);
         Cache {
             dir,
             lock_wait: std::time::Duration::from_secs(lock_wait),

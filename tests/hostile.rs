@@ -1069,3 +1069,44 @@ fn every_command_survives_every_hostile_file() {
         }
     }
 }
+
+/// The numbers mfa reads from the environment, at and past their limits.
+#[test]
+fn numeric_variables_at_any_value_never_panic() {
+    let lab = Lab::new();
+    lab.sandbox
+        .config(&config_with_names(&["safe"], ""))
+        .credentials(&base_credentials());
+    let values = [
+        "18446744073709551615",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "-1",
+        "0",
+        "1e9",
+        " 5",
+        "",
+        "x",
+    ];
+    for variable in [
+        "MFA_TIMEOUT",
+        "MFA_LOCK_WAIT",
+        "MFA_MIN_TTL",
+        "MFA_WARN_SECONDS",
+        "MFA_RENEW_SECONDS",
+        "MFA_EXPIRES_AT",
+    ] {
+        for value in values {
+            for args in [
+                vec!["env", "safe", "--refresh"],
+                vec!["credential-process", "safe"],
+                vec!["status"],
+                vec!["prompt"],
+                vec!["doctor"],
+            ] {
+                let out = lab.mfa_with(&args, &[(variable, value), ("MFA_PROFILE", "safe")]);
+                assert_clean_exit(&out, &format!("{variable}={value:?} mfa {args:?}"));
+            }
+        }
+    }
+}
