@@ -68,10 +68,7 @@ fn alias_names_are_safe_and_never_hide_a_command() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    let names: Vec<&str> = text
-        .lines()
-        .map(|l| l.split("()").next().unwrap())
-        .collect();
+    let names: Vec<&str> = text.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
     assert_eq!(
         names,
         ["aws-alice", "aws-admin", "aws-team-prod-eu-1", "ro"]
@@ -84,7 +81,11 @@ fn alias_names_are_safe_and_never_hide_a_command() {
     assert!(stderr(&out).contains("aws-readonly` for profile `readonly`: it would hide"));
 
     let out = sandbox.run(&["alias", "--shell", "bash", "--prefix", ""]);
-    assert!(stdout(&out).contains("admin()"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("function admin {"),
+        "{}",
+        stdout(&out)
+    );
     let out = sandbox
         .mfa()
         .env("PATH", "/usr/bin:/bin")

@@ -421,6 +421,32 @@ fn aliases_pass_hostile_names_as_values_in_every_mode_and_shell() {
                 stderr(&out),
                 stdout(&out)
             );
+            // A user's own shell alias of the same name (Ubuntu's `ll`) is
+            // no reason for the eval to stop: the definitions are not
+            // alias-expanded.
+            if shell != "fish" {
+                let user_aliases = match shell {
+                    "bash" => "shopt -s expand_aliases; alias aws-safe='echo mine' t0='echo mine'",
+                    _ => "alias aws-safe='echo mine' t0='echo mine'",
+                };
+                let out = lab.shell(
+                    shell,
+                    &format!(
+                        "{user_aliases}\n{load}\necho loaded\nunalias aws-safe; type aws-safe"
+                    ),
+                );
+                assert!(
+                    out.status.success() && stdout(&out).contains("loaded"),
+                    "{shell} {mode} beside a user's aliases: {}\n{}",
+                    stderr(&out),
+                    stdout(&out)
+                );
+                assert!(
+                    stdout(&out).contains("function"),
+                    "{shell}: {}",
+                    stdout(&out)
+                );
+            }
             for (i, name) in NAMES.iter().enumerate() {
                 let call = match (shell, mode) {
                     ("fish", "use") => format!(

@@ -192,13 +192,13 @@ pub fn definition(
     );
     match (shell, mode) {
         (Shell::Bash | Shell::Zsh, AliasMode::Use) => {
-            format!("{name}() {{ mfa use \"$@\" -- {profile}; }}\n")
+            format!("function {name} {{ mfa use \"$@\" -- {profile}; }}\n")
         }
         (Shell::Bash | Shell::Zsh, AliasMode::Exec) => {
-            format!("{name}() {{ command {bin} exec -- {profile} -- {program}\"$@\"; }}\n")
+            format!("function {name} {{ command {bin} exec -- {profile} -- {program}\"$@\"; }}\n")
         }
         (Shell::Bash | Shell::Zsh, AliasMode::Shell) => {
-            format!("{name}() {{ command {bin} shell \"$@\" -- {profile}; }}\n")
+            format!("function {name} {{ command {bin} shell \"$@\" -- {profile}; }}\n")
         }
         (Shell::Fish, AliasMode::Use) => {
             format!("function {name}; mfa use $argv -- {profile}; end\n")
