@@ -357,7 +357,11 @@ fn shell_takes_any_profile_name_after_a_double_dash() {
         .config(&option_like_profiles())
         .credentials(&standard_credentials());
     let fake_shell = sandbox.path("fake-shell");
-    std::fs::write(&fake_shell, "#!/bin/sh\nprintf '%s' \"$MFA_PROFILE\"\n").unwrap();
+    std::fs::write(
+        &fake_shell,
+        "#!/bin/sh\nprintf '%s|%s' \"$MFA_PROFILE\" \"${MFA_PROMPT-unset}\"\n",
+    )
+    .unwrap();
     std::fs::set_permissions(
         &fake_shell,
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
@@ -367,11 +371,13 @@ fn shell_takes_any_profile_name_after_a_double_dash() {
         let out = sandbox
             .mfa()
             .env("SHELL", &fake_shell)
+            // The calling shell's segment, which speaks of another session.
+            .env("MFA_PROMPT", "prod 12h00m")
             .args(["shell", "--token", "123456", "--", name])
             .output()
             .unwrap();
         assert!(out.status.success(), "{name}: {}", stderr(&out));
-        assert_eq!(stdout(&out), name);
+        assert_eq!(stdout(&out), format!("{name}|unset"));
     }
 }
 

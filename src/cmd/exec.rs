@@ -13,8 +13,11 @@ use crate::cli::ExecArgs;
 use crate::context::Env;
 use crate::error::ChildExit;
 
-/// Puts the session into a command's environment.
+/// Puts the session into a command's environment. The calling shell's
+/// prompt segment (the hook exports it) speaks of another session: the
+/// child's own hook, or none, sets it again.
 pub fn apply(command: &mut Command, vars: &[(&str, Option<String>)]) {
+    command.env_remove("MFA_PROMPT");
     for (name, value) in vars {
         match value {
             Some(value) => command.env(name, value),
