@@ -381,3 +381,34 @@ fn the_file_store_refuses_a_keys_directory_that_is_a_link() {
     assert_fails(&out, 1, "symbolic link");
     assert!(all_files(&elsewhere).is_empty());
 }
+
+/// One file as both the config and the credentials file (named twice, or
+/// through a link): migrate refuses at once, and changes nothing; before, it
+/// locked the file twice and waited for itself for ever.
+#[test]
+fn migrate_refuses_one_file_named_as_both_files() {
+    let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
+    let both = sandbox.path(".aws/both");
+    let text = format!(
+        "[profile alice]\nregion = eu-west-1\n[alice]\naws_access_key_id = {USER_KEY_ID}\naws_secret_access_key = {USER_SECRET}\n"
+    );
+    std::fs::write(&both, &text).unwrap();
+    let link = sandbox.path(".aws/config-link");
+    std::os::unix::fs::symlink(&both, &link).unwrap();
+    for config in [&both, &link] {
+        let started = std::time::Instant::now();
+        let out = sandbox
+            .mfa()
+            .env("MFA_BACKEND", "file")
+            .env("MFA_FILE_PASSPHRASE", PASSPHRASE)
+            .env("MFA_LOCK_WAIT", "5")
+            .env("AWS_CONFIG_FILE", config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &both)
+            .args(["migrate", "alice"])
+            .output()
+            .unwrap();
+        assert_fails(&out, 2, "are one file");
+        assert!(started.elapsed() < std::time::Duration::from_secs(4));
+        assert_eq!(std::fs::read_to_string(&both).unwrap(), text);
+    }
+}

@@ -203,11 +203,28 @@ fn restore_store(
     }
 }
 
+/// Whether two paths name the same existing file (links followed).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
 pub fn migrate(args: KeyProfileArgs, env: &Env) -> Result<()> {
     let profile = args.profile;
     let store = keystore::open(env)?;
     let credentials_path = crate::config::credentials_path(env);
     let config_path = crate::config::config_path(env);
+    // One file named twice (or through a link) would be locked twice by
+    // this process, which waits for itself for ever.
+    if same_file(&credentials_path, &config_path) {
+        bail!(UsageError::new(format!(
+            "the config and credentials files are one file ({}); migrate moves keys from the credentials file, so they must be two",
+            crate::paths::display(&credentials_path)
+        )));
+    }
     // Both files stay locked from the first read to the last write
     // (credentials first, config second, always in that order), so the
     // keys removed are exactly the keys stored, whatever else runs.
