@@ -142,6 +142,7 @@ impl Engine<'_> {
                 .get_session_token(&root, None, None, duration)
                 .map_err(|e| sts_error(e, "GetSessionToken", chain.root.profile()))?,
         };
+        let credentials = check_issued(credentials, "GetSessionToken")?;
         self.cache.write(
             &key,
             &Entry {
@@ -200,6 +201,7 @@ impl Engine<'_> {
                 .assume_role(&parent, &request)
                 .map_err(|e| sts_error(e, &format!("AssumeRole {}", step.role_arn), profile))?,
         };
+        let credentials = check_issued(credentials, "AssumeRole")?;
         self.cache.write(
             &key,
             &Entry {
@@ -256,6 +258,19 @@ impl Engine<'_> {
 /// store that cannot be used: a part that is not key text (a
 /// configuration error, named without its value), or an `Expiration`
 /// already past (they would be handed on as valid).
+/// What STS hands back goes to shells, files and every SDK: it must be key
+/// text as much as what the files hold (an intercepting endpoint could
+/// send anything). Never cached otherwise; the value is never shown.
+fn check_issued(credentials: Credentials, action: &str) -> Result<Credentials> {
+    match credentials.invalid_part() {
+        None => Ok(credentials),
+        Some(part) => Err(crate::aws::AwsError::Other(format!(
+            "{action} answered with a {part} that is not printable ASCII without spaces; it was not used"
+        ))
+        .into()),
+    }
+}
+
 pub fn check_root(root: &Root, credentials: &Credentials, now: i64) -> Result<()> {
     let source = match root {
         Root::Keys { profile, .. } => format!("the keys of profile `{profile}`"),
@@ -367,16 +382,19 @@ mod tests {
     struct MemorySts {
         calls: RefCell<Vec<String>>,
         reject: RefCell<Vec<String>>,
+        /// Issue session tokens holding a control character.
+        garbled: std::cell::Cell<bool>,
     }
 
     impl MemorySts {
         fn issue(&self, what: String, expires: i64) -> Credentials {
             let n = self.calls.borrow().len();
             self.calls.borrow_mut().push(what);
+            let garble = if self.garbled.get() { "\u{1}" } else { "" };
             Credentials {
                 access_key_id: format!("ASIA{n}"),
                 secret_access_key: format!("secret{n}"),
-                session_token: Some(format!("token{n}")),
+                session_token: Some(format!("token{garble}{n}")),
                 expiration: Some(expires),
             }
         }
@@ -504,6 +522,26 @@ mod tests {
                 "assume ASIA3 arn:role None",
             ]
         );
+    }
+
+    #[test]
+    fn credentials_sts_issues_that_cannot_be_keys_are_refused_and_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let sts = MemorySts::default();
+        sts.garbled.set(true);
+        let mut codes = ListedCodes(vec!["111111"], 0);
+        let error = run(&cache, &sts, &mut codes, 1000, "role").unwrap_err();
+        let text = format!("{error:#}");
+        assert!(
+            text.contains("GetSessionToken answered with a session token"),
+            "{text}"
+        );
+        assert!(!text.contains("token\u{1}"), "{text}");
+        sts.garbled.set(false);
+        let mut codes = ListedCodes(vec!["222222"], 0);
+        run(&cache, &sts, &mut codes, 1000, "role").unwrap();
+        assert_eq!(codes.1, 1, "nothing of the refused answer was cached");
     }
 
     #[test]
