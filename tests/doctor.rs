@@ -225,6 +225,31 @@ fn an_open_cache_directory_fails_and_is_left_as_it_was() {
     assert_eq!(mode, 0o755, "doctor only looks");
 }
 
+/// The fixes are safe to paste: paths quoted, and nothing but a link or a
+/// stray file is ever offered for removal.
+#[test]
+fn a_fix_quotes_its_path_and_never_removes_a_device() {
+    let (sandbox, bin) = healthy(shared_aws().endpoint());
+    let odd = sandbox.path("my cache;touch pwned");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::set_permissions(&odd, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = doctor(&sandbox, &bin);
+    command.env("MFA_CACHE_DIR", &odd);
+    let (_, found) = json(command);
+    let fix = message_of(&found, "cache");
+    assert!(
+        fix.contains(&format!("chmod 700 '{}'", odd.display())),
+        "{fix}"
+    );
+    let mut command = doctor(&sandbox, &bin);
+    command.env("MFA_CACHE_DIR", "/dev/null");
+    let (_, found) = json(command);
+    let fix = message_of(&found, "cache");
+    assert_eq!(status_of(&found, "cache"), "fail");
+    assert!(!fix.contains("rm ") && !fix.contains("remove"), "{fix}");
+    assert!(fix.contains("MFA_CACHE_DIR"), "{fix}");
+}
+
 #[test]
 fn a_cache_entry_readable_by_others_fails() {
     let (sandbox, bin) = healthy(shared_aws().endpoint());

@@ -194,7 +194,7 @@ fn profile_file(check: &'static str, path: &Path, kind: FileKind) -> Finding {
             return fail(
                 check,
                 format!("cannot read {shown}: {e}"),
-                format!("make {shown} readable by you (`chmod 600 {shown}`)"),
+                format!("make {shown} readable by you (`chmod 600 {}`)", sh(path)),
             );
         }
     };
@@ -268,6 +268,12 @@ fn resolution(profiles: &Profiles, env: &Env) -> Vec<Finding> {
     findings
 }
 
+/// A path as one word of a shell command the user may paste: quoted,
+/// whatever it holds.
+fn sh(path: &Path) -> String {
+    Shell::Bash.quote(&path.to_string_lossy())
+}
+
 // -- cache ------------------------------------------------------------------
 
 /// The cache directory and its files are the user's own and closed to
@@ -294,7 +300,13 @@ fn cache(dir: &Path) -> Vec<Finding> {
         return vec![fail(
             "cache",
             format!("{shown} is not a directory (a symbolic link or a file)"),
-            format!("remove {shown}; mfa makes it again, private"),
+            // Only what removing cannot harm: a link or a stray file, never
+            // a device (MFA_CACHE_DIR=/dev/null) or anything else.
+            if meta.file_type().is_symlink() || meta.is_file() {
+                format!("`rm {}`; mfa makes it again, private", sh(dir))
+            } else {
+                "set MFA_CACHE_DIR to a directory of your own".to_string()
+            },
         )];
     }
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -303,7 +315,7 @@ fn cache(dir: &Path) -> Vec<Finding> {
         return vec![fail(
             "cache",
             format!("{shown} belongs to another user (uid {})", meta.uid()),
-            format!("remove {shown}, or set MFA_CACHE_DIR to a directory of your own"),
+            "set MFA_CACHE_DIR to a directory of your own",
         )];
     }
     let mut findings = Vec::new();
@@ -311,7 +323,7 @@ fn cache(dir: &Path) -> Vec<Finding> {
         findings.push(fail(
             "cache",
             format!("{shown} is open to others (mode {:o})", meta.mode() & 0o777),
-            format!("chmod 700 {shown}"),
+            format!("`chmod 700 {}`", sh(dir)),
         ));
     }
     let exposed: Vec<String> = fs::read_dir(dir)
@@ -339,7 +351,7 @@ fn cache(dir: &Path) -> Vec<Finding> {
                 names.len(),
                 shown_names.join(", ")
             ),
-            format!("`mfa clear --all`, or chmod 600 the files in {shown}"),
+            format!("`mfa clear --all`, or `chmod 600` the files in {shown}"),
         ));
     }
     if findings.is_empty() {
@@ -395,7 +407,7 @@ fn key_store(env: &Env, backend: &'static str, names: &[&str]) -> Finding {
                 fail(
                     "key-store",
                     format!("the file store in {} is open to others", display(&dir)),
-                    format!("chmod 700 {0}; chmod 600 {0}/*.file", display(&dir)),
+                    format!("`chmod 700 {0}; chmod 600 {0}/*.file`", sh(&dir)),
                 )
             } else if env.get("MFA_FILE_PASSPHRASE").is_some() {
                 ok(
