@@ -121,8 +121,31 @@ impl Sdk {
             .operation_attempt_timeout(total)
             .operation_timeout(total)
             .build();
+        // The SDK reads the profile files for endpoint settings: it is given
+        // their text as mfa reads it (bounded, never waiting on a FIFO).
+        let files = {
+            use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+            let env = crate::context::Env::from_process();
+            let text = |path: std::path::PathBuf| {
+                crate::config::read_text(&path)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+            };
+            ProfileFiles::builder()
+                .with_contents(
+                    ProfileFileKind::Config,
+                    text(crate::config::config_path(&env)),
+                )
+                .with_contents(
+                    ProfileFileKind::Credentials,
+                    text(crate::config::credentials_path(&env)),
+                )
+                .build()
+        };
         let config = runtime.block_on(
             aws_config::defaults(BehaviorVersion::latest())
+                .profile_files(files)
                 .http_client(http_client)
                 .profile_name(&self.profile)
                 .region(Region::new(self.region.clone()))

@@ -182,9 +182,9 @@ fn profile_files(env: &Env, findings: &mut Vec<Finding>) -> Option<Profiles> {
 
 fn profile_file(check: &'static str, path: &Path, kind: FileKind) -> Finding {
     let shown = display(path);
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let text = match crate::config::read_text(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
             return ok(
                 check,
                 format!("{shown} does not exist (that is fine: it is optional)"),
@@ -193,17 +193,13 @@ fn profile_file(check: &'static str, path: &Path, kind: FileKind) -> Finding {
         Err(e) => {
             return fail(
                 check,
-                format!("cannot read {shown}: {e}"),
-                format!("make {shown} readable by you (`chmod 600 {}`)", sh(path)),
+                e.to_string(),
+                format!(
+                    "make {shown} a readable UTF-8 text file (`chmod 600 {}`)",
+                    sh(path)
+                ),
             );
         }
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return fail(
-            check,
-            format!("{shown} is not UTF-8 text"),
-            format!("save {shown} as UTF-8"),
-        );
     };
     match crate::config::document::parse(&text, path, kind) {
         Ok(_) => ok(check, format!("{shown} parses")),

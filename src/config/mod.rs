@@ -74,22 +74,52 @@ pub fn load(env: &Env) -> Result<Files, UsageError> {
     })
 }
 
-/// The file's text; `None` when there is no file.
-fn read_text(path: &std::path::Path) -> Result<Option<String>, UsageError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+/// A profile file larger than this is refused: real ones are kilobytes,
+/// and `/dev/zero` never ends.
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The file's text; `None` when there is no file. Opened without waiting
+/// for a writer (a FIFO with none reads as empty, never hangs) and read
+/// up to `MAX_FILE_BYTES`.
+pub(crate) fn read_text(path: &std::path::Path) -> Result<Option<String>, UsageError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = crate::paths::display(path);
+    let cannot = |e: std::io::Error| UsageError::new(format!("cannot read {shown}: {e}"));
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(UsageError::new(format!(
-                "cannot read {}: {e}",
-                crate::paths::display(path)
-            )));
-        }
+        Err(e) => return Err(cannot(e)),
     };
+    // Blocking again for the reads: a pipe's writer, if any, is waited for.
+    // SAFETY: fcntl on a descriptor this function owns; no memory is passed.
+    unsafe {
+        let flags = libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&file), libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                libc::F_SETFL,
+                flags & !libc::O_NONBLOCK,
+            );
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(UsageError::new(format!(
+            "{shown} is larger than {} MiB: not a profile file",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
     String::from_utf8(bytes).map(Some).map_err(|e| {
         UsageError::new(format!(
-            "{} is not UTF-8 text (invalid byte at offset {})",
-            crate::paths::display(path),
+            "{shown} is not UTF-8 text (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
         ))
     })
