@@ -124,7 +124,9 @@ impl Sdk {
         // The SDK reads the profile files for endpoint settings: it is given
         // their text as mfa reads it (bounded, never waiting on a FIFO).
         let files = {
-            use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+            use aws_runtime::env_config::file::{
+                EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+            };
             let env = crate::context::Env::from_process();
             let text = |path: std::path::PathBuf| {
                 crate::config::read_text(&path)
