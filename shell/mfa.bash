@@ -14,15 +14,16 @@
 #   MFA_EXPIRES_AT with the shell's own clock.
 
 # `mfa doctor` runs in a child process, which cannot see this shell's
-# functions: the hook says it is loaded by exporting MFA_SHELL_HOOK, and
-# `mfa doctor` is told whether completion is (MFA_COMPLETION_LOADED).
-export MFA_SHELL_HOOK=bash
+# functions: the hook's `mfa` tells it that the hook is loaded here
+# (MFA_SHELL_HOOK, given to that one command: exported, a child shell
+# without the hook would inherit it) and whether completion is
+# (MFA_COMPLETION_LOADED).
 __mfa_doctor() {
   local loaded=0
   # bash-completion loads a command's completion at its first TAB: now, here.
   complete -p mfa &>/dev/null || __load_completion mfa &>/dev/null || _comp_load mfa &>/dev/null
   complete -p mfa &>/dev/null && loaded=1
-  MFA_COMPLETION_LOADED=$loaded command "$__mfa_bin" doctor "$@"
+  MFA_SHELL_HOOK=bash MFA_COMPLETION_LOADED=$loaded command "$__mfa_bin" doctor "$@"
 }
 
 __mfa_bin=__MFA_BIN__

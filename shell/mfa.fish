@@ -17,9 +17,10 @@
 #   process (`date +%s`), without one none; everything else is builtins.
 
 # `mfa doctor` runs in a child process, which cannot see this shell's
-# functions: the hook says it is loaded by exporting MFA_SHELL_HOOK, and
-# `mfa doctor` is told whether completion is (MFA_COMPLETION_LOADED).
-set -gx MFA_SHELL_HOOK fish
+# functions: the hook's `mfa` tells it that the hook is loaded here
+# (MFA_SHELL_HOOK, given to that one command: exported, a child shell
+# without the hook would inherit it) and whether completion is
+# (MFA_COMPLETION_LOADED).
 function __mfa_doctor
     set -l loaded 0
     complete -c mfa | string length -q; and set loaded 1
@@ -27,7 +28,7 @@ function __mfa_doctor
     for dir in $fish_complete_path
         test -f $dir/mfa.fish; and set loaded 1
     end
-    MFA_COMPLETION_LOADED=$loaded command $__mfa_bin doctor $argv
+    MFA_SHELL_HOOK=fish MFA_COMPLETION_LOADED=$loaded command $__mfa_bin doctor $argv
 end
 
 set -g __mfa_bin __MFA_BIN__

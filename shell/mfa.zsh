@@ -14,13 +14,14 @@
 #   MFA_EXPIRES_AT with EPOCHSECONDS (zsh/datetime).
 
 # `mfa doctor` runs in a child process, which cannot see this shell's
-# functions: the hook says it is loaded by exporting MFA_SHELL_HOOK, and
-# `mfa doctor` is told whether completion is (MFA_COMPLETION_LOADED).
-export MFA_SHELL_HOOK=zsh
+# functions: the hook's `mfa` tells it that the hook is loaded here
+# (MFA_SHELL_HOOK, given to that one command: exported, a child shell
+# without the hook would inherit it) and whether completion is
+# (MFA_COMPLETION_LOADED).
 __mfa_doctor() {
   local loaded=0
   (( ${+_comps[mfa]} )) && loaded=1
-  MFA_COMPLETION_LOADED=$loaded command "$__mfa_bin" doctor "$@"
+  MFA_SHELL_HOOK=zsh MFA_COMPLETION_LOADED=$loaded command "$__mfa_bin" doctor "$@"
 }
 
 typeset -g __mfa_bin=__MFA_BIN__

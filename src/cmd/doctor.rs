@@ -4,9 +4,10 @@
 //! waits longer than `MFA_TIMEOUT`.
 //!
 //! The calling shell's functions are invisible to a child process, so the
-//! hook says it is there by exporting `MFA_SHELL_HOOK` (the shell's name),
-//! and its `mfa` function, when it passes `doctor` on, adds
-//! `MFA_COMPLETION_LOADED=1|0` from asking the shell itself (bash
+//! hook's `mfa` function, when it passes `doctor` on, gives it
+//! `MFA_SHELL_HOOK` (the shell's name; not exported, which a child shell
+//! without the hook would inherit) and `MFA_COMPLETION_LOADED=1|0` from
+//! asking the shell itself (bash
 //! `complete -p mfa`, zsh `$_comps[mfa]`, fish `complete -c mfa`;
 //! PowerShell cannot be asked).
 
@@ -513,7 +514,8 @@ fn calling_shell(env: &Env, parent: Option<&str>) -> Shell {
     Shell::detect(env, parent).unwrap_or(Shell::Bash)
 }
 
-/// `MFA_SHELL_HOOK`, which the hook exports, names the shell it was loaded in.
+/// `MFA_SHELL_HOOK`, which the hook's `mfa` function gives doctor, names the
+/// shell it was loaded in.
 fn hook(env: &Env, parent: Option<&str>) -> Finding {
     let Some(value) = env.get("MFA_SHELL_HOOK") else {
         let shell = calling_shell(env, parent);
@@ -537,8 +539,8 @@ fn hook(env: &Env, parent: Option<&str>) -> Finding {
             "load the hook with `mfa init SHELL`",
         );
     };
-    // The variable is exported, so a shell started from a hooked one
-    // inherits it without having the hook.
+    // PowerShell's hook sets it for its process, so a shell started from
+    // one inherits it without having the hook.
     if let Some(here) = parent.and_then(Shell::from_name)
         && here != hooked
     {
