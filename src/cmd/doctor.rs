@@ -32,6 +32,7 @@ use crate::error::ChildExit;
 use crate::paths::display;
 use crate::resolve::{self, Overrides};
 use crate::shell::Shell;
+use crate::startup_file::hook_line;
 use crate::sts::{AwsError, sts_region};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -482,30 +483,19 @@ fn call_timeout(env: &Env) -> Duration {
 // -- the calling shell --------------------------------------------------------
 
 /// Where a shell's start-up lines go, and the hook and completion lines.
-fn startup_file(shell: Shell) -> &'static str {
-    match shell {
-        Shell::Bash => "~/.bashrc",
-        Shell::Zsh => "~/.zshrc",
-        Shell::Fish => "~/.config/fish/config.fish",
-        Shell::Powershell => "$PROFILE",
-    }
+/// The start-up file `mfa setup` would add the lines to (ZDOTDIR and
+/// XDG_CONFIG_HOME honoured); PowerShell's is `$PROFILE`.
+fn startup_file(shell: Shell, env: &Env) -> String {
+    crate::startup_file::path(shell, env)
+        .map(|path| display(&path))
+        .unwrap_or_else(|| "$PROFILE".to_string())
 }
 
-fn hook_line(shell: Shell) -> &'static str {
+fn completion_line(shell: Shell) -> String {
+    let line = crate::startup_file::completion_line(shell);
     match shell {
-        Shell::Bash => "eval \"$(mfa init bash)\"",
-        Shell::Zsh => "eval \"$(mfa init zsh)\"",
-        Shell::Fish => "mfa init fish | source",
-        Shell::Powershell => "mfa init powershell | Out-String | Invoke-Expression",
-    }
-}
-
-fn completion_line(shell: Shell) -> &'static str {
-    match shell {
-        Shell::Bash => "eval \"$(mfa completions bash)\"",
-        Shell::Zsh => "eval \"$(mfa completions zsh)\" (after compinit)",
-        Shell::Fish => "mfa completions fish | source",
-        Shell::Powershell => "mfa completions powershell | Out-String | Invoke-Expression",
+        Shell::Zsh => format!("{line} (after compinit)"),
+        _ => line.to_string(),
     }
 }
 
@@ -528,7 +518,7 @@ fn hook(env: &Env, parent: Option<&str>) -> Finding {
             format!(
                 "add `{}` to {}, then start a new shell",
                 hook_line(shell),
-                startup_file(shell)
+                startup_file(shell, env)
             ),
         );
     };
@@ -551,7 +541,7 @@ fn hook(env: &Env, parent: Option<&str>) -> Finding {
                 hooked.name(),
                 here.name()
             ),
-            format!("add `{}` to {}", hook_line(here), startup_file(here)),
+            format!("add `{}` to {}", hook_line(here), startup_file(here, env)),
         );
     }
     ok("hook", format!("the {} hook is loaded", hooked.name()))
@@ -568,7 +558,7 @@ fn completion(env: &Env, parent: Option<&str>) -> Finding {
             format!(
                 "load the hook, and add `{}` to {}",
                 completion_line(shell),
-                startup_file(shell)
+                startup_file(shell, env)
             ),
         );
     };
@@ -583,7 +573,7 @@ fn completion(env: &Env, parent: Option<&str>) -> Finding {
             format!(
                 "add `{}` to {}",
                 completion_line(hooked),
-                startup_file(hooked)
+                startup_file(hooked, env)
             ),
         ),
         None if hooked == Shell::Powershell => warn(
