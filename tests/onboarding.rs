@@ -666,6 +666,33 @@ fn device_create_png_does_not_write_through_a_symlink() {
     assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
 }
 
+/// A `--png` that cannot be written fails before the device is created:
+/// its seed is shown only once, and would otherwise be lost.
+#[test]
+fn device_create_png_to_an_unwritable_place_creates_no_device() {
+    let aws = FakeAws::start();
+    let sandbox = Sandbox::new(&aws);
+    let (id, secret) = create_iam_user(&sandbox, "erin");
+    sandbox.config("[profile erin]\n").credentials(&format!(
+        "[erin]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    let missing = sandbox.path("no-such-dir/qr.png");
+    let directory = sandbox.path("");
+    for png in [&missing, &directory] {
+        let out = sandbox.run(&[
+            "device",
+            "create",
+            "erin",
+            "--profile",
+            "erin",
+            "--png",
+            png.to_str().unwrap(),
+        ]);
+        assert_fails(&out, 1, "cannot write");
+    }
+    assert_eq!(aws.count("CreateVirtualMFADevice"), 0);
+}
+
 /// Issue 10, item 5 for setup: keys another run put in the credentials
 /// file while setup waited for the lock are not overwritten.
 #[test]

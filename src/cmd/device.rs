@@ -102,6 +102,25 @@ pub fn qr_png(uri: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Whether a file can be created beside `path` (as `write_private` will):
+/// a temporary one is made in its directory and removed.
+fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory",
+        ));
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".mfa-probe")
+        .tempfile_in(dir)
+        .map(drop)
+}
+
 /// Where `create` leaves the serial for `enable` (no secret in it), in
 /// the cache directory; `/` and `%` of the profile name are escaped.
 fn pending_path(env: &Env, profile: &str) -> std::path::PathBuf {
@@ -118,6 +137,12 @@ fn create(args: DeviceCreateArgs, env: &Env) -> Result<()> {
         ));
     }
     let keys = root_keys(args.profile.as_deref(), env)?;
+    if let Some(path) = &args.png {
+        // Before the device exists: its seed is shown only once, so a
+        // picture that cannot be written must fail while nothing is lost.
+        check_writable(path)
+            .with_context(|| format!("cannot write {}", crate::paths::display(path)))?;
+    }
     let who = identity(&keys, env)?;
     let device = SdkIam::new(&keys.profile)
         .create_virtual_mfa_device(&keys.credentials, &args.name)
