@@ -449,14 +449,8 @@ fn a_real_browser_ends_on_the_login_page_and_no_command_line_holds_a_secret() {
     stop.store(true, Ordering::SeqCst);
     let command_lines = watcher.join().unwrap();
 
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(out.stdout.is_empty(), "{}", stdout(&out));
-    assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice", "{page}");
-    assert_eq!(aws.count("login"), 1);
     let signin = aws.last_call("getSigninToken");
     let token = signin["signin_token"].as_str().unwrap().to_string();
-    assert_eq!(aws.last_call("login")["signin_token"], token.as_str());
-
     // The browser was seen with the one-time address, and nothing secret.
     let one_time: Vec<&String> = command_lines
         .iter()
@@ -468,7 +462,7 @@ fn a_real_browser_ends_on_the_login_page_and_no_command_line_holds_a_secret() {
         secrets.len() >= 4,
         "the cache holds the MFA and role sessions"
     );
-    secrets.push(token);
+    secrets.push(token.clone());
     for line in &command_lines {
         assert!(!line.contains("SigninToken"), "{line}");
         assert!(!line.contains("sessionToken"), "{line}");
@@ -476,6 +470,12 @@ fn a_real_browser_ends_on_the_login_page_and_no_command_line_holds_a_secret() {
             assert!(!line.contains(secret.as_str()), "a secret in: {line}");
         }
     }
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice", "{page}");
+    assert_eq!(aws.count("login"), 1);
+    assert_eq!(aws.last_call("login")["signin_token"], token.as_str());
 }
 
 /// A client for `--browser` that asks the one-time address what a
