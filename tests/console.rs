@@ -40,37 +40,23 @@ fn console(sandbox: &Sandbox, aws: &FakeAws, args: &[&str]) -> Output {
         .expect("run mfa console")
 }
 
-/// A plain HTTP GET: status, headers (lower-case names) and body; `host`
-/// replaces the Host header. `None` when nothing answered.
-fn get(url: &str, host: Option<&str>) -> Option<(u16, Vec<(String, String)>, String)> {
+/// A plain HTTP GET: the status and body, `None` when nothing answered.
+fn get(url: &str) -> Option<(u16, String)> {
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let mut stream = TcpStream::connect(authority).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        host.unwrap_or(authority)
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).ok()?;
     let response = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = response.split_once("\r\n\r\n")?;
-    let mut lines = head.lines();
-    let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Some((status, headers, body.to_string()))
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_string()))
 }
 
 /// A query parameter of a URL, percent-decoded.
@@ -136,7 +122,7 @@ fn print_signs_a_role_profile_in_with_its_mfa_role_session() {
         &console(&sandbox, &aws, &["admin", "--print", "--token", CODE]),
         &aws,
     );
-    let (status, _, page) = get(&url, None).expect("the login page");
+    let (status, page) = get(&url).expect("the login page");
     assert_eq!(status, 200, "{page}");
     assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice");
     assert_eq!(
@@ -164,12 +150,12 @@ fn print_signs_a_role_profile_in_with_its_mfa_role_session() {
     let url = printed_url(&console(&sandbox, &aws, &["admin", "--print"]), &aws);
     assert_eq!(aws.count("AssumeRole"), 1);
     assert_eq!(aws.count("getSigninToken"), 2);
-    let (_, _, page) = get(&url, None).unwrap();
+    let (_, page) = get(&url).unwrap();
     assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice");
 
     // A sign-in token the endpoint never issued is refused by its login.
     let forged = url.replace("SigninToken=", "SigninToken=x");
-    assert_eq!(get(&forged, None).unwrap().0, 400);
+    assert_eq!(get(&forged).unwrap().0, 400);
 }
 
 #[test]
@@ -198,7 +184,7 @@ fn a_profile_without_a_role_is_refused_and_role_arn_signs_in_with_mfa() {
     );
     assert_eq!(aws.last_call("AssumeRole")["role_arn"], READONLY_ROLE);
     assert_eq!(aws.last_call("GetSessionToken")["token_code"], CODE);
-    let (_, _, page) = get(&url, None).unwrap();
+    let (_, page) = get(&url).unwrap();
     assert_eq!(identity_on(&page), "assumed-role/readonly/mfa-alice");
     assert_eq!(aws.count("GetFederationToken"), 0);
 }
@@ -215,7 +201,7 @@ fn federation_token_is_the_explicit_way_in_without_mfa() {
     assert_eq!(federation["duration"], 3600);
     assert_eq!(federation["serial"], Value::Null);
     assert_eq!(aws.count("GetSessionToken") + aws.count("AssumeRole"), 0);
-    let (_, _, page) = get(&url, None).unwrap();
+    let (_, page) = get(&url).unwrap();
     assert!(
         identity_on(&page).starts_with("federated-user/mfa-"),
         "{page}"
@@ -367,10 +353,10 @@ fn watch_command_lines(stop: Arc<AtomicBool>) -> std::thread::JoinHandle<HashSet
         while !stop.load(Ordering::SeqCst) {
             if let Ok(entries) = std::fs::read_dir("/proc") {
                 for entry in entries.flatten() {
-                    if let Ok(bytes) = std::fs::read(entry.path().join("cmdline")) {
-                        if !bytes.is_empty() {
-                            seen.insert(String::from_utf8_lossy(&bytes).replace('\0', " "));
-                        }
+                    if let Ok(bytes) = std::fs::read(entry.path().join("cmdline"))
+                        && !bytes.is_empty()
+                    {
+                        seen.insert(String::from_utf8_lossy(&bytes).replace('\0', " "));
                     }
                 }
             }
@@ -541,7 +527,7 @@ fn the_one_time_address_redirects_once_and_refuses_everything_else() {
     // The second request for the address: 404 or nobody listening.
     assert!(status(4) == 404 || status(4).is_null(), "{answers:?}");
     // Where it sent the first: the endpoint's login page for the role.
-    let (code, _, page) = get(location, None).unwrap();
+    let (code, page) = get(location).unwrap();
     assert_eq!(code, 200);
     assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice");
 }
@@ -615,6 +601,6 @@ fn console_aliases_open_the_console_for_their_profile() {
         .output()
         .unwrap();
     let url = printed_url(&out, &aws);
-    let (_, _, page) = get(&url, None).unwrap();
+    let (_, page) = get(&url).unwrap();
     assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice");
 }
