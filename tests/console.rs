@@ -159,6 +159,45 @@ fn print_signs_a_role_profile_in_with_its_mfa_role_session() {
 }
 
 #[test]
+fn a_session_the_endpoint_refuses_is_a_clear_error_that_shows_no_secret() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws);
+    printed_url(
+        &console(&sandbox, &aws, &["admin", "--print", "--token", CODE]),
+        &aws,
+    );
+    // The cached role session, its secret changed: credentials STS never issued.
+    let role_entry = std::fs::read_dir(sandbox.cache_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            std::fs::read_to_string(p)
+                .is_ok_and(|t| t.contains(ADMIN_ROLE) && t.contains("SessionToken"))
+        })
+        .expect("the role's cache entry");
+    let mut entry: Value =
+        serde_json::from_str(&std::fs::read_to_string(&role_entry).unwrap()).unwrap();
+    let token = entry["credentials"]["SessionToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    entry["credentials"]["SecretAccessKey"] = "forged/secret+key".into();
+    std::fs::write(&role_entry, entry.to_string()).unwrap();
+    let out = console(&sandbox, &aws, &["admin", "--print"]);
+    assert_fails(&out, 1, "did not accept the session");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&aws.endpoint()),
+        "the endpoint is named: {err}"
+    );
+    for secret in [token.as_str(), "forged", "Session=", "sessionToken"] {
+        assert!(!err.contains(secret), "{err}");
+    }
+    assert_eq!(aws.last_call("getSigninToken")["status"], 400);
+}
+
+#[test]
 fn a_profile_without_a_role_is_refused_and_role_arn_signs_in_with_mfa() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws);

@@ -276,6 +276,43 @@ mod tests {
         assert_eq!(again.status(), StatusCode::NOT_FOUND, "answered once only");
     }
 
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_address_nobody_asks_for_gives_up_and_says_why() {
+        let runtime = runtime();
+        let result = runtime.block_on(async {
+            let redirect = OneTimeRedirect::bind()?;
+            redirect
+                .serve("https://x".into(), Duration::from_millis(200), || None)
+                .await
+        });
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("did not open the sign-in address"), "{e}");
+        assert!(e.contains("--print"), "{e}");
+    }
+
+    #[test]
+    fn a_browser_that_failed_ends_the_wait_with_its_error() {
+        let runtime = runtime();
+        let started = Instant::now();
+        let result = runtime.block_on(async {
+            let redirect = OneTimeRedirect::bind()?;
+            redirect
+                .serve("https://x".into(), UNUSED_LIMIT, || {
+                    Some(anyhow!("the browser exited"))
+                })
+                .await
+        });
+        assert_eq!(result.unwrap_err().to_string(), "the browser exited");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
     #[test]
     fn secrets_compare_whole() {
         assert!(same_secret("/abc", "/abc"));
@@ -285,10 +322,7 @@ mod tests {
 
     #[test]
     fn the_address_is_loopback_with_128_random_bits() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = runtime();
         let _guard = runtime.enter();
         let a = OneTimeRedirect::bind().unwrap();
         let b = OneTimeRedirect::bind().unwrap();
