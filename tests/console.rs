@@ -246,18 +246,12 @@ fn federation_token_is_the_explicit_way_in_without_mfa() {
         "{page}"
     );
     // --duration sets the federation session (no SessionDuration: AWS refuses it there).
-    let out = console(
-        &sandbox,
-        &aws,
-        &[
-            "alice",
-            "--print",
-            "--federation-token",
-            "--duration",
-            "7200",
-        ],
-    );
-    printed_url(&out, &aws);
+    let federation_token = |extra: &[&str]| {
+        let mut args = vec!["alice", "--print", "--federation-token"];
+        args.extend_from_slice(extra);
+        console(&sandbox, &aws, &args)
+    };
+    printed_url(&federation_token(&["--duration", "7200"]), &aws);
     assert_eq!(aws.last_call("GetFederationToken")["duration"], 7200);
     assert_eq!(
         aws.last_call("getSigninToken")["session_duration"],
@@ -268,17 +262,7 @@ fn federation_token_is_the_explicit_way_in_without_mfa() {
     let before = aws.calls().len();
     let out = console(&sandbox, &aws, &["admin", "--print", "--federation-token"]);
     assert_fails(&out, 2, "has a role");
-    let out = console(
-        &sandbox,
-        &aws,
-        &[
-            "alice",
-            "--print",
-            "--federation-token",
-            "--role-arn",
-            ADMIN_ROLE,
-        ],
-    );
+    let out = federation_token(&["--role-arn", ADMIN_ROLE]);
     assert_fails(&out, 2, "cannot be used with");
     assert_eq!(aws.calls().len(), before);
 }
