@@ -203,7 +203,7 @@ impl Intercept for LastEndpoint {
 }
 
 /// `scheme://host:port` of a URI: no user info, path or query.
-fn endpoint_of(uri: &str) -> String {
+pub fn endpoint_of(uri: &str) -> String {
     let (scheme, rest) = uri.split_once("://").unwrap_or(("", uri));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or(authority);

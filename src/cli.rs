@@ -56,6 +56,8 @@ pub enum Command {
     Prompt(PromptArgs),
     /// Write a session into the credentials file, for tools that read only files
     Write(WriteArgs),
+    /// Open the AWS console signed in with the profile's role session (MFA kept)
+    Console(ConsoleArgs),
     /// Add or change an MFA profile in the config file, step by step
     Setup(SetupArgs),
     /// Create, enable and list virtual MFA devices
@@ -191,6 +193,8 @@ pub enum AliasMode {
     Exec,
     /// Open a subshell with the session
     Shell,
+    /// Open the AWS console with the session (`mfa console`)
+    Console,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +238,40 @@ pub struct WriteArgs {
     pub section: Option<String>,
     #[command(flatten)]
     pub session: SessionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// Profile (default: $AWS_PROFILE, else `default`); it needs a role, or --role-arn
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
+    /// Print the sign-in URL (a credential for 15 minutes) on stdout and open nothing
+    #[arg(long)]
+    pub print: bool,
+    /// The console page to open first: a service's name (s3, ec2, iam, …)
+    #[arg(long, value_name = "NAME", conflicts_with = "destination")]
+    pub service: Option<String>,
+    /// The console page to open first, as an https:// URL
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
+    /// The console's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Assume this role on top of the profile's MFA session and sign in with it
+    #[arg(long, value_name = "ARN", add = ArgValueCompleter::new(complete_roles))]
+    pub role_arn: Option<String>,
+    /// The one-time code (else the profile's mfa_process, else a prompt on the terminal)
+    #[arg(long, value_name = "CODE")]
+    pub token: Option<String>,
+    /// Length of the console session, in seconds (900 to 43200; 3600 at most for a chained role)
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<i64>,
+    /// Browser command, `{url}` replaced (default: the profile's console_browser, $BROWSER, xdg-open/open)
+    #[arg(long, value_name = "CMD", conflicts_with = "print")]
+    pub browser: Option<String>,
+    /// Sign in a profile's IAM user through GetFederationToken: a console session WITHOUT MFA
+    #[arg(long, conflicts_with = "role_arn")]
+    pub federation_token: bool,
 }
 
 #[derive(Debug, Args)]

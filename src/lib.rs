@@ -5,11 +5,13 @@
 //! passed in, so tests are exact.
 
 pub mod aws;
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
 pub mod code;
 pub mod config;
+pub mod console;
 pub mod context;
 pub mod creds;
 pub mod error;

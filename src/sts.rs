@@ -81,6 +81,35 @@ impl SdkSts {
     }
 }
 
+/// The session policy GetFederationToken is given: without one a
+/// federation session has no permissions at all; with it, the session may
+/// do what the IAM user may (the intersection of the two).
+pub const FEDERATION_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+impl SdkSts {
+    /// GetFederationToken with long-term keys: a federation session named
+    /// `name`, with the IAM user's permissions, and no MFA (AWS has no MFA
+    /// parameter for it). Only `mfa console --federation-token` asks.
+    pub fn get_federation_token(
+        &self,
+        base: &Credentials,
+        name: &str,
+        duration: i64,
+    ) -> Result<Credentials, AwsError> {
+        let (runtime, client) = self.client(base)?;
+        let request = client
+            .get_federation_token()
+            .name(name)
+            .policy(FEDERATION_POLICY)
+            .duration_seconds(duration as i32);
+        let output = runtime
+            .block_on(request.send())
+            .map_err(|e| self.sdk.classify(e))?;
+        convert(output.credentials())
+    }
+}
+
 /// Whether `region` can reach the SDK as a region: host labels joined by
 /// dots, each 1 to 63 letters, digits or `-`, not starting with `-` (the
 /// SDK's own rule). Checked where the region is read, so that the error

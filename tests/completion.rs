@@ -237,6 +237,12 @@ fn fish_completes_profiles_and_roles_with_descriptions() {
         roles.contains(&format!("{READONLY_ROLE}\treadonly")),
         "{roles}"
     );
+    // `mfa console` offers the config's roles for a profile without one.
+    let console_roles = run("mfa console alice --role-arn arn:");
+    assert!(
+        console_roles.contains(&format!("{ADMIN_ROLE}\tadmin")),
+        "{console_roles}"
+    );
 }
 
 #[test]

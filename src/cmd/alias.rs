@@ -200,6 +200,9 @@ pub fn definition(
         (Shell::Bash | Shell::Zsh, AliasMode::Shell) => {
             format!("function {name} {{ command {bin} shell \"$@\" -- {profile}; }}\n")
         }
+        (Shell::Bash | Shell::Zsh, AliasMode::Console) => {
+            format!("function {name} {{ command {bin} console \"$@\" -- {profile}; }}\n")
+        }
         (Shell::Fish, AliasMode::Use) => {
             format!("function {name}; mfa use $argv -- {profile}; end\n")
         }
@@ -208,6 +211,9 @@ pub fn definition(
         }
         (Shell::Fish, AliasMode::Shell) => {
             format!("function {name}; command {bin} shell $argv -- {profile}; end\n")
+        }
+        (Shell::Fish, AliasMode::Console) => {
+            format!("function {name}; command {bin} console $argv -- {profile}; end\n")
         }
         // A bare `--` would be swallowed by PowerShell's binder: quoted, it
         // is a word like any other.
@@ -219,6 +225,9 @@ pub fn definition(
         }
         (Shell::Powershell, AliasMode::Shell) => {
             format!("function {name} {{ & {bin} shell @args '--' {profile} }}\n")
+        }
+        (Shell::Powershell, AliasMode::Console) => {
+            format!("function {name} {{ & {bin} console @args '--' {profile} }}\n")
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod alias;
 mod clear;
 pub mod completion_memo;
 pub mod completions;
+mod console;
 mod credential_process;
 mod device;
 mod doctor;
@@ -51,6 +52,7 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Prompt(args) => prompt::run(args, env),
         Command::Policy(args) => policy::run(args, env),
         Command::Write(args) => write::run(args, env),
+        Command::Console(args) => console::run(args, env),
         Command::Device(command) => device::run(command, env),
         Command::Setup(args) => setup::run(args, env),
         Command::Add(args) => keys::add(args, env),

@@ -62,6 +62,10 @@ Point clients at it with e.g. AWS_ENDPOINT_URL_STS=http://127.0.0.1:<n> and
 AWS_ENDPOINT_URL_IAM=http://127.0.0.1:<n>.  moto picks the service from the
 SigV4 credential scope in the Authorization header, so one port serves all.
 
+The console's federation endpoint (getSigninToken and login, for
+`mfa console`) is served at /federation by fake_signin.py; point clients
+at it with AWS_ENDPOINT_URL_SIGNIN=http://127.0.0.1:<n>.
+
 Control API (JSON; these paths can never collide with AWS requests):
   GET  /_fake/calls   -> {"calls": [record, ...]} in arrival order;
                          ?root_access_key_id=AKID keeps only that key's calls
@@ -132,6 +136,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, quote, urlencode
 from xml.sax.saxutils import escape
+
+# The console's federation endpoint (`mfa console`): a module of its own.
+import fake_signin
 
 LOG = logging.getLogger("fake_aws")
 
@@ -567,10 +574,17 @@ class FakeAws:
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], state: State):
         self.moto_app = moto_app
         self.state = state
+        self.signin = fake_signin.Federation(self.record_call, state.root_key)
+
+    def record_call(self, record: dict[str, Any]) -> None:
+        with self.state.lock:
+            self.state.calls.append(record)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse):
         if environ.get("PATH_INFO", "").startswith("/_fake/"):
             return self.control(environ, start_response)
+        if environ.get("PATH_INFO", "") == "/federation":
+            return self.signin(environ, start_response)
 
         arrival = time.time()
         body = read_body(environ)
@@ -651,22 +665,33 @@ class FakeAws:
                 )
 
         duration = None
+        federation_duration = None
         try:
             if req.action in MFA_ACTIONS and req.service in ("sts", None):
                 duration = self.validate(req)
             elif req.action == "EnableMFADevice":
                 self.validate_enable(req)
+            elif req.action == "GetFederationToken" and req.service in ("sts", None):
+                federation_duration = self.signin.validate_federation_token(
+                    req.params, req.has_session_token)
         except Reject as rejection:
             return self.error(req, rejection)
+        except fake_signin.Refused as refused:
+            return self.error(req, Reject(refused.status, refused.code, refused.message))
 
         self.present_session_creds_as_parent(environ, req)
         if req.action == "ListMFADevices" and not req.params.get("UserName"):
             self.fill_in_caller(environ)
+        with self.state.lock:
+            signed_by_role = req.access_key_id in self.state.role_keys
         status, headers, out = self.call_moto(environ)
         if status == 200 and duration is not None:
             out = self.fix_credentials(req, out, duration, record)
         elif status == 200:
             out = self.after_iam_success(req, out)
+        if status == 200 and req.action in fake_signin.ISSUING_ACTIONS:
+            out = self.signin.note_issued(req.action, req.params, out, signed_by_role,
+                                          federation_duration)
         return status, headers, out
 
     def mfa_rule(self, req: AwsRequest) -> str | None:
