@@ -5,6 +5,8 @@
 use crate::aws::{AwsError, Sdk, sdk_credentials};
 use crate::creds::Credentials;
 
+pub mod admin;
+
 /// A device as `CreateVirtualMFADevice` returns it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewDevice {
