@@ -70,11 +70,22 @@ pub fn observe(admin: &Admin, resource: &Resource) -> Result<Option<Value>> {
             iam.get_role_trust(base, name)
                 .map_err(read(format!("reading role {name}")))?,
         )?,
-        Resource::RoleAttachment { role, policy_arn } => present(
-            iam.list_role_policy_arns(base, role)
+        Resource::RoleAttachment { role, policy_arn } => {
+            let attached = iam
+                .list_role_policy_arns(base, role)
                 .map_err(read(format!("listing the policies of role {role}")))?
-                .is_some_and(|arns| arns.contains(policy_arn)),
-        ),
+                .is_some_and(|arns| arns.contains(policy_arn));
+            // A --policy that is not there is found now, not halfway through apply.
+            if !attached
+                && iam
+                    .get_policy_document(base, policy_arn)
+                    .map_err(read(format!("reading policy {policy_arn}")))?
+                    .is_none()
+            {
+                bail!("there is no managed policy {policy_arn}");
+            }
+            present(attached)
+        }
         Resource::Group { name } => present(
             iam.group_members(base, name)
                 .map_err(read(format!("reading group {name}")))?
