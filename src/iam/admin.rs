@@ -163,6 +163,14 @@ pub fn decode_document(text: &str) -> Result<serde_json::Value, AwsError> {
     })
 }
 
+/// The ARNs of attached policies, as the three List…AttachedPolicies calls give them.
+fn arns(policies: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
+    policies
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect()
+}
+
 fn unix(date: &aws_sdk_iam::primitives::DateTime) -> i64 {
     date.secs()
 }
@@ -170,14 +178,13 @@ fn unix(date: &aws_sdk_iam::primitives::DateTime) -> i64 {
 /// Every page of a List call: `$call` is the request builder, `$take`
 /// turns one page's output into its items.
 macro_rules! all_pages {
-    ($self:ident, $runtime:ident, $call:expr, $take:expr) => {
+    ($self:ident, $base:ident, |$client:ident| $call:expr, $take:expr) => {
         (|| -> Result<Vec<_>, AwsError> {
             let mut items = Vec::new();
             let mut marker: Option<String> = None;
             for _ in 0..MAX_PAGES {
-                let output = $runtime
-                    .block_on($call.set_marker(marker.clone()).send())
-                    .map_err(|e| $self.sdk.classify(e))?;
+                let output =
+                    $self.send($base, |$client| $call.set_marker(marker.clone()).send())?;
                 items.extend($take(&output));
                 match output.marker() {
                     // A marker that does not move would repeat the page.
@@ -194,12 +201,8 @@ macro_rules! all_pages {
 
 impl IamAdmin for SdkIam {
     fn get_user(&self, base: &Credentials, user: &str) -> Result<Option<User>, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        let output = absent_if_missing(
-            runtime
-                .block_on(client.get_user().user_name(user).send())
-                .map_err(|e| self.sdk.classify(e)),
-        )?;
+        let output =
+            absent_if_missing(self.send(base, |client| client.get_user().user_name(user).send()))?;
         Ok(output.and_then(|o| {
             o.user().map(|u| User {
                 name: u.user_name().to_string(),
@@ -213,11 +216,10 @@ impl IamAdmin for SdkIam {
     }
 
     fn list_users(&self, base: &Credentials) -> Result<Vec<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
         all_pages!(
             self,
-            runtime,
-            client.list_users(),
+            base,
+            |client| client.list_users(),
             |o: &aws_sdk_iam::operation::list_users::ListUsersOutput| o
                 .users()
                 .iter()
@@ -227,33 +229,26 @@ impl IamAdmin for SdkIam {
     }
 
     fn create_user(&self, base: &Credentials, user: &str) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(client.create_user().user_name(user).send())
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| client.create_user().user_name(user).send())
+            .map(|_| ())
     }
 
     fn put_user_boundary(&self, base: &Credentials, user: &str, arn: &str) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(
-                client
-                    .put_user_permissions_boundary()
-                    .user_name(user)
-                    .permissions_boundary(arn)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client
+                .put_user_permissions_boundary()
+                .user_name(user)
+                .permissions_boundary(arn)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn list_access_keys(&self, base: &Credentials, user: &str) -> Result<Vec<AccessKey>, AwsError> {
-        let (runtime, client) = self.client(base)?;
         all_pages!(
             self,
-            runtime,
-            client.list_access_keys().user_name(user),
+            base,
+            |client| client.list_access_keys().user_name(user),
             |o: &aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput| o
                 .access_key_metadata()
                 .iter()
@@ -269,12 +264,9 @@ impl IamAdmin for SdkIam {
     }
 
     fn access_key_last_used(&self, base: &Credentials, id: &str) -> Result<Option<i64>, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        let output = absent_if_missing(
-            runtime
-                .block_on(client.get_access_key_last_used().access_key_id(id).send())
-                .map_err(|e| self.sdk.classify(e)),
-        )?;
+        let output = absent_if_missing(self.send(base, |client| {
+            client.get_access_key_last_used().access_key_id(id).send()
+        }))?;
         Ok(output
             .as_ref()
             .and_then(|o| o.access_key_last_used())
@@ -283,35 +275,21 @@ impl IamAdmin for SdkIam {
     }
 
     fn create_access_key_for(&self, base: &Credentials, user: &str) -> Result<NewKey, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        let output = runtime
-            .block_on(client.create_access_key().user_name(user).send())
-            .map_err(|e| self.sdk.classify(e))?;
-        let key = output
-            .access_key()
-            .ok_or_else(|| AwsError::Other("the answer held no key".into()))?;
-        Ok(NewKey {
-            access_key_id: key.access_key_id().to_string(),
-            secret_access_key: key.secret_access_key().to_string(),
-        })
+        self.create_key(base, Some(user))
     }
 
     fn has_console_password(&self, base: &Credentials, user: &str) -> Result<bool, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        let output = absent_if_missing(
-            runtime
-                .block_on(client.get_login_profile().user_name(user).send())
-                .map_err(|e| self.sdk.classify(e)),
-        )?;
+        let output = absent_if_missing(self.send(base, |client| {
+            client.get_login_profile().user_name(user).send()
+        }))?;
         Ok(output.is_some())
     }
 
     fn list_mfa_serials(&self, base: &Credentials, user: &str) -> Result<Vec<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
         all_pages!(
             self,
-            runtime,
-            client.list_mfa_devices().user_name(user),
+            base,
+            |client| client.list_mfa_devices().user_name(user),
             |o: &aws_sdk_iam::operation::list_mfa_devices::ListMfaDevicesOutput| o
                 .mfa_devices()
                 .iter()
@@ -325,11 +303,10 @@ impl IamAdmin for SdkIam {
         base: &Credentials,
         user: &str,
     ) -> Result<Vec<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
         all_pages!(
             self,
-            runtime,
-            client.list_groups_for_user().user_name(user),
+            base,
+            |client| client.list_groups_for_user().user_name(user),
             |o: &aws_sdk_iam::operation::list_groups_for_user::ListGroupsForUserOutput| o
                 .groups()
                 .iter()
@@ -343,16 +320,8 @@ impl IamAdmin for SdkIam {
         base: &Credentials,
         user: &str,
     ) -> Result<Vec<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        all_pages!(
-            self,
-            runtime,
-            client.list_attached_user_policies().user_name(user),
-            |o: &aws_sdk_iam::operation::list_attached_user_policies::ListAttachedUserPoliciesOutput| o
-                .attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string))
-                .collect::<Vec<_>>()
+        all_pages!(self, base, |client| client.list_attached_user_policies().user_name(user),
+            |o: &aws_sdk_iam::operation::list_attached_user_policies::ListAttachedUserPoliciesOutput| arns(o.attached_policies())
         )
     }
 
@@ -361,28 +330,23 @@ impl IamAdmin for SdkIam {
         base: &Credentials,
         user: &str,
     ) -> Result<Vec<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
         let names = all_pages!(
             self,
-            runtime,
-            client.list_user_policies().user_name(user),
+            base,
+            |client| client.list_user_policies().user_name(user),
             |o: &aws_sdk_iam::operation::list_user_policies::ListUserPoliciesOutput| o
                 .policy_names()
                 .to_vec()
         )?;
         let mut documents = Vec::new();
         for name in names {
-            let output = absent_if_missing(
-                runtime
-                    .block_on(
-                        client
-                            .get_user_policy()
-                            .user_name(user)
-                            .policy_name(&name)
-                            .send(),
-                    )
-                    .map_err(|e| self.sdk.classify(e)),
-            )?;
+            let output = absent_if_missing(self.send(base, |client| {
+                client
+                    .get_user_policy()
+                    .user_name(user)
+                    .policy_name(&name)
+                    .send()
+            }))?;
             documents.extend(output.map(|o| o.policy_document().to_string()));
         }
         Ok(documents)
@@ -393,11 +357,10 @@ impl IamAdmin for SdkIam {
         base: &Credentials,
         group: &str,
     ) -> Result<Option<Vec<String>>, AwsError> {
-        let (runtime, client) = self.client(base)?;
         absent_if_missing(all_pages!(
             self,
-            runtime,
-            client.get_group().group_name(group),
+            base,
+            |client| client.get_group().group_name(group),
             |o: &aws_sdk_iam::operation::get_group::GetGroupOutput| o
                 .users()
                 .iter()
@@ -407,11 +370,10 @@ impl IamAdmin for SdkIam {
     }
 
     fn create_group(&self, base: &Credentials, group: &str) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(client.create_group().group_name(group).send())
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client.create_group().group_name(group).send()
+        })
+        .map(|_| ())
     }
 
     fn add_user_to_group(
@@ -420,17 +382,14 @@ impl IamAdmin for SdkIam {
         group: &str,
         user: &str,
     ) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(
-                client
-                    .add_user_to_group()
-                    .group_name(group)
-                    .user_name(user)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client
+                .add_user_to_group()
+                .group_name(group)
+                .user_name(user)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn get_group_policy(
@@ -439,18 +398,13 @@ impl IamAdmin for SdkIam {
         group: &str,
         name: &str,
     ) -> Result<Option<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        let output = absent_if_missing(
-            runtime
-                .block_on(
-                    client
-                        .get_group_policy()
-                        .group_name(group)
-                        .policy_name(name)
-                        .send(),
-                )
-                .map_err(|e| self.sdk.classify(e)),
-        )?;
+        let output = absent_if_missing(self.send(base, |client| {
+            client
+                .get_group_policy()
+                .group_name(group)
+                .policy_name(name)
+                .send()
+        }))?;
         Ok(output.map(|o| o.policy_document().to_string()))
     }
 
@@ -461,18 +415,15 @@ impl IamAdmin for SdkIam {
         name: &str,
         document: &str,
     ) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(
-                client
-                    .put_group_policy()
-                    .group_name(group)
-                    .policy_name(name)
-                    .policy_document(document)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client
+                .put_group_policy()
+                .group_name(group)
+                .policy_name(name)
+                .policy_document(document)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn group_inline_documents(
@@ -480,11 +431,10 @@ impl IamAdmin for SdkIam {
         base: &Credentials,
         group: &str,
     ) -> Result<Vec<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
         let names = all_pages!(
             self,
-            runtime,
-            client.list_group_policies().group_name(group),
+            base,
+            |client| client.list_group_policies().group_name(group),
             |o: &aws_sdk_iam::operation::list_group_policies::ListGroupPoliciesOutput| o
                 .policy_names()
                 .to_vec()
@@ -501,16 +451,8 @@ impl IamAdmin for SdkIam {
         base: &Credentials,
         group: &str,
     ) -> Result<Option<Vec<String>>, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        absent_if_missing(all_pages!(
-            self,
-            runtime,
-            client.list_attached_group_policies().group_name(group),
-            |o: &aws_sdk_iam::operation::list_attached_group_policies::ListAttachedGroupPoliciesOutput| o
-                .attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string))
-                .collect::<Vec<_>>()
+        absent_if_missing(all_pages!(self, base, |client| client.list_attached_group_policies().group_name(group),
+            |o: &aws_sdk_iam::operation::list_attached_group_policies::ListAttachedGroupPoliciesOutput| arns(o.attached_policies())
         ))
     }
 
@@ -520,26 +462,19 @@ impl IamAdmin for SdkIam {
         group: &str,
         arn: &str,
     ) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(
-                client
-                    .attach_group_policy()
-                    .group_name(group)
-                    .policy_arn(arn)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client
+                .attach_group_policy()
+                .group_name(group)
+                .policy_arn(arn)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn get_role_trust(&self, base: &Credentials, role: &str) -> Result<Option<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        let output = absent_if_missing(
-            runtime
-                .block_on(client.get_role().role_name(role).send())
-                .map_err(|e| self.sdk.classify(e)),
-        )?;
+        let output =
+            absent_if_missing(self.send(base, |client| client.get_role().role_name(role).send()))?;
         Ok(output.and_then(|o| {
             o.role()
                 .map(|r| r.assume_role_policy_document().unwrap_or("").to_string())
@@ -547,17 +482,14 @@ impl IamAdmin for SdkIam {
     }
 
     fn create_role(&self, base: &Credentials, role: &str, trust: &str) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(
-                client
-                    .create_role()
-                    .role_name(role)
-                    .assume_role_policy_document(trust)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client
+                .create_role()
+                .role_name(role)
+                .assume_role_policy_document(trust)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn update_role_trust(
@@ -566,17 +498,14 @@ impl IamAdmin for SdkIam {
         role: &str,
         trust: &str,
     ) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(
-                client
-                    .update_assume_role_policy()
-                    .role_name(role)
-                    .policy_document(trust)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client
+                .update_assume_role_policy()
+                .role_name(role)
+                .policy_document(trust)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn list_role_policy_arns(
@@ -584,16 +513,8 @@ impl IamAdmin for SdkIam {
         base: &Credentials,
         role: &str,
     ) -> Result<Option<Vec<String>>, AwsError> {
-        let (runtime, client) = self.client(base)?;
-        absent_if_missing(all_pages!(
-            self,
-            runtime,
-            client.list_attached_role_policies().role_name(role),
-            |o: &aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput| o
-                .attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string))
-                .collect::<Vec<_>>()
+        absent_if_missing(all_pages!(self, base, |client| client.list_attached_role_policies().role_name(role),
+            |o: &aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput| arns(o.attached_policies())
         ))
     }
 
@@ -603,17 +524,14 @@ impl IamAdmin for SdkIam {
         role: &str,
         arn: &str,
     ) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(
-                client
-                    .attach_role_policy()
-                    .role_name(role)
-                    .policy_arn(arn)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client
+                .attach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn get_policy_document(
@@ -621,11 +539,8 @@ impl IamAdmin for SdkIam {
         base: &Credentials,
         arn: &str,
     ) -> Result<Option<String>, AwsError> {
-        let (runtime, client) = self.client(base)?;
         let Some(policy) = absent_if_missing(
-            runtime
-                .block_on(client.get_policy().policy_arn(arn).send())
-                .map_err(|e| self.sdk.classify(e)),
+            self.send(base, |client| client.get_policy().policy_arn(arn).send()),
         )?
         else {
             return Ok(None);
@@ -634,15 +549,13 @@ impl IamAdmin for SdkIam {
             .policy()
             .and_then(|p| p.default_version_id())
             .ok_or_else(|| AwsError::Other(format!("IAM named no default version of {arn}")))?;
-        let output = runtime
-            .block_on(
-                client
-                    .get_policy_version()
-                    .policy_arn(arn)
-                    .version_id(version)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
+        let output = self.send(base, |client| {
+            client
+                .get_policy_version()
+                .policy_arn(arn)
+                .version_id(version)
+                .send()
+        })?;
         Ok(Some(
             output
                 .policy_version()
@@ -658,17 +571,14 @@ impl IamAdmin for SdkIam {
         name: &str,
         document: &str,
     ) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
-        runtime
-            .block_on(
-                client
-                    .create_policy()
-                    .policy_name(name)
-                    .policy_document(document)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
-        Ok(())
+        self.send(base, |client| {
+            client
+                .create_policy()
+                .policy_name(name)
+                .policy_document(document)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn set_policy_document(
@@ -677,11 +587,10 @@ impl IamAdmin for SdkIam {
         arn: &str,
         document: &str,
     ) -> Result<(), AwsError> {
-        let (runtime, client) = self.client(base)?;
         let versions = all_pages!(
             self,
-            runtime,
-            client.list_policy_versions().policy_arn(arn),
+            base,
+            |client| client.list_policy_versions().policy_arn(arn),
             |o: &aws_sdk_iam::operation::list_policy_versions::ListPolicyVersionsOutput| o
                 .versions()
                 .to_vec()
@@ -693,27 +602,23 @@ impl IamAdmin for SdkIam {
                 .min_by_key(|v| v.create_date().map(unix).unwrap_or(i64::MAX))
                 .and_then(|v| v.version_id());
             if let Some(oldest) = oldest {
-                runtime
-                    .block_on(
-                        client
-                            .delete_policy_version()
-                            .policy_arn(arn)
-                            .version_id(oldest)
-                            .send(),
-                    )
-                    .map_err(|e| self.sdk.classify(e))?;
+                self.send(base, |client| {
+                    client
+                        .delete_policy_version()
+                        .policy_arn(arn)
+                        .version_id(oldest)
+                        .send()
+                })?;
             }
         }
-        runtime
-            .block_on(
-                client
-                    .create_policy_version()
-                    .policy_arn(arn)
-                    .policy_document(document)
-                    .set_as_default(true)
-                    .send(),
-            )
-            .map_err(|e| self.sdk.classify(e))?;
+        self.send(base, |client| {
+            client
+                .create_policy_version()
+                .policy_arn(arn)
+                .policy_document(document)
+                .set_as_default(true)
+                .send()
+        })?;
         Ok(())
     }
 }
