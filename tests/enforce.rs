@@ -156,6 +156,11 @@ fn role_recipe_is_planned_applied_unchanged_then_updated_after_a_hand_change() {
 
     let apply = enforce(&sandbox, &[&["apply"], &recipe[..]].concat());
     assert!(all(&apply, "create"), "{}", stdout(&apply));
+    assert!(
+        stderr(&apply).contains(&format!("role_arn = arn:aws:iam::{ACCOUNT}:role/mfa-admin")),
+        "{}",
+        stderr(&apply)
+    );
     let role = iam_admin(&sandbox, &["get-role", "--role-name", "mfa-admin"]);
     let trust = &role["Role"]["AssumeRolePolicyDocument"];
     assert_eq!(

@@ -133,6 +133,19 @@ fn plan_or_apply(args: EnforceArgs, make_changes: bool, env: &Env) -> Result<()>
     for restriction in &restricting {
         eprintln!("mfa: to undo: {}", restriction.undo);
     }
+    let new_role = changes.iter().find_map(|c| match (&c.resource, &c.action) {
+        (crate::enforce::Resource::Role { name, .. }, crate::enforce::plan::Action::Create) => {
+            Some(name)
+        }
+        _ => None,
+    });
+    if let Some(role) = new_role {
+        // IAM is eventually consistent: STS may not know the role yet.
+        eprintln!(
+            "mfa: role {role} is new: AssumeRole can be refused for a few seconds until IAM has it everywhere; its members use it with a profile that has role_arn = arn:{partition}:iam::{}:role/{role} and their own mfa_serial",
+            identity.account
+        );
+    }
     crate::output::print(&rendered)
 }
 
