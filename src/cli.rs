@@ -386,7 +386,7 @@ pub enum EnforceCommand {
     Plan(EnforceArgs),
     /// Make the recipe's changes in IAM (a second apply changes nothing)
     Apply(EnforceArgs),
-    /// List every IAM user and flag those whose access keys work without MFA
+    /// List every IAM user and flag those whose access keys work without MFA (exit 1 if any)
     Audit(AuditArgs),
 }
 

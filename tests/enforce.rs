@@ -431,6 +431,31 @@ fn deny_recipe_then_a_hand_edited_policy_is_updated_with_a_new_version() {
         &enforce(&sandbox, &[&["plan"], &recipe[..]].concat()),
         "unchanged"
     ));
+
+    // At IAM's five versions, the oldest that is not the default makes room.
+    iam_admin(
+        &sandbox,
+        &[
+            "create-policy-version",
+            "--policy-arn",
+            &arn,
+            "--policy-document",
+            &weakened.to_string(),
+            "--set-as-default",
+        ],
+    );
+    let fix = enforce(&sandbox, &[&["apply"], &recipe[..]].concat());
+    assert_eq!(actions(&fix)[0].0, "update");
+    let versions = iam_admin(&sandbox, &["list-policy-versions", "--policy-arn", &arn]);
+    let mut ids: Vec<&str> = versions["Versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["VersionId"].as_str())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["v2", "v3", "v4", "v5", "v6"]);
+    assert_eq!(version("v6"), current);
 }
 
 #[test]
