@@ -141,12 +141,7 @@ fn make(admin: &Admin, change: &Change) -> Result<(), AwsError> {
     let (iam, base) = (admin.iam, admin.credentials);
     let update = matches!(change.action, Action::Update(_));
     match &change.resource {
-        Resource::Policy {
-            name,
-            arn,
-            document,
-        } if update => {
-            let _ = name;
+        Resource::Policy { arn, document, .. } if update => {
             iam.set_policy_document(base, arn, &text(document))
         }
         Resource::Policy { name, document, .. } => iam.create_policy(base, name, &text(document)),
