@@ -60,13 +60,41 @@ pub fn flagged(keys: &[Key], required_by: &[String]) -> bool {
     keys.iter().any(|k| k.active) && required_by.is_empty()
 }
 
-/// Documents read once each, by ARN.
+/// Documents read once each, by ARN, and groups once each, by name.
 struct Documents<'a> {
     admin: &'a Admin<'a>,
     managed: HashMap<String, bool>,
+    groups: HashMap<String, Vec<String>>,
 }
 
 impl Documents<'_> {
+    /// What in the group's policies requires MFA of its members.
+    fn group_requires_mfa(&mut self, group: &str) -> Result<Vec<String>> {
+        if let Some(known) = self.groups.get(group) {
+            return Ok(known.clone());
+        }
+        let (iam, base) = (self.admin.iam, self.admin.credentials);
+        let context = || format!("reading the policies of group {group}");
+        let mut found = Vec::new();
+        for arn in iam
+            .list_group_policy_arns(base, group)
+            .with_context(context)?
+            .unwrap_or_default()
+        {
+            if self.managed_requires_mfa(&arn)? {
+                found.push(format!("group {group}: policy {arn}"));
+            }
+        }
+        if Self::inline_requires_mfa(
+            &iam.group_inline_documents(base, group)
+                .with_context(context)?,
+        )? {
+            found.push(format!("group {group}: inline policy"));
+        }
+        self.groups.insert(group.to_string(), found.clone());
+        Ok(found)
+    }
+
     fn managed_requires_mfa(&mut self, arn: &str) -> Result<bool> {
         if let Some(known) = self.managed.get(arn) {
             return Ok(*known);
@@ -100,6 +128,7 @@ pub fn audit(admin: &Admin, now: i64) -> Result<Vec<UserAudit>> {
     let mut documents = Documents {
         admin,
         managed: HashMap::new(),
+        groups: HashMap::new(),
     };
     let users = iam.list_users(base).context("listing IAM users")?;
     let mut report = Vec::new();
@@ -132,21 +161,7 @@ pub fn audit(admin: &Admin, now: i64) -> Result<Vec<UserAudit>> {
             .list_groups_for_user(base, &name)
             .with_context(context)?
         {
-            for arn in iam
-                .list_group_policy_arns(base, &group)
-                .with_context(context)?
-                .unwrap_or_default()
-            {
-                if documents.managed_requires_mfa(&arn)? {
-                    required_by.push(format!("group {group}: policy {arn}"));
-                }
-            }
-            if Documents::inline_requires_mfa(
-                &iam.group_inline_documents(base, &group)
-                    .with_context(context)?,
-            )? {
-                required_by.push(format!("group {group}: inline policy"));
-            }
+            required_by.extend(documents.group_requires_mfa(&group)?);
         }
         let mut access_keys = Vec::new();
         for key in iam.list_access_keys(base, &name).with_context(context)? {
