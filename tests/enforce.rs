@@ -503,6 +503,16 @@ fn restricting_yourself_without_mfa_is_asked_and_the_undo_is_shown() {
     let undo =
         "aws iam remove-user-from-group --group-name 'deny-without-mfa-users' --user-name 'admin'";
 
+    // plan says so.
+    let plan = enforce(&sandbox, &["plan", "--recipe", "deny", "--users", "admin"]);
+    assert!(
+        stderr(&plan).contains(
+            "this restricts you: it adds you (IAM user admin) to group deny-without-mfa-users"
+        ),
+        "{}",
+        stderr(&plan)
+    );
+
     // No terminal, no --yes: refused before any change.
     let refused = enforce(&sandbox, &recipe);
     assert_fails(&refused, 2, "pass --yes");

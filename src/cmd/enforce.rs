@@ -99,15 +99,6 @@ fn plan_or_apply(args: EnforceArgs, make_changes: bool, env: &Env) -> Result<()>
         }
         _ => render_text(&changes),
     };
-    if !make_changes {
-        eprintln!(
-            "mfa: plan for account {}: {}",
-            identity.account,
-            summary(&changes)
-        );
-        return crate::output::print(&rendered);
-    }
-
     let user = identity.user_name().map(str::to_string);
     let groups = match &user {
         Some(user) => iam
@@ -121,6 +112,20 @@ fn plan_or_apply(args: EnforceArgs, make_changes: bool, env: &Env) -> Result<()>
         with_mfa: session.with_mfa,
     };
     let restricting = restrictions(&changes, &caller);
+    if !make_changes {
+        eprintln!(
+            "mfa: plan for account {}: {}",
+            identity.account,
+            summary(&changes)
+        );
+        for restriction in &restricting {
+            eprintln!(
+                "mfa: this restricts you: it {} (apply asks first)",
+                restriction.what
+            );
+        }
+        return crate::output::print(&rendered);
+    }
     if !restricting.is_empty() {
         confirm_restrictions(&restricting, args.yes)?;
     }
