@@ -916,4 +916,24 @@ fn bad_requests_are_usage_errors_before_any_call() {
         assert_fails(&out, 2, needle);
     }
     assert_fails(&sandbox.run(&["onboard", "a:b"]), 2, "no IAM user name");
+
+    // A user named twice is added once.
+    let twice = sandbox.run(&[
+        "enforce",
+        "plan",
+        "--recipe",
+        "deny",
+        "--users",
+        "bob",
+        "alice",
+        "bob",
+        "--format",
+        "cloudformation",
+    ]);
+    assert!(twice.status.success(), "{}", stderr(&twice));
+    let template: Value = serde_json::from_slice(&twice.stdout).unwrap();
+    assert_eq!(
+        template["Resources"]["DenyWithoutMfaUsersMembers"]["Properties"]["Users"],
+        json!(["bob", "alice"])
+    );
 }

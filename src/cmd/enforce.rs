@@ -27,7 +27,13 @@ fn request(args: &EnforceArgs) -> Result<Request, UsageError> {
         name: args.name.clone(),
         group: args.group.clone(),
         policies: args.policies.clone(),
-        users: args.users.clone(),
+        // Each user once, in the order given.
+        users: args.users.iter().fold(Vec::new(), |mut users, user| {
+            if !users.contains(user) {
+                users.push(user.clone());
+            }
+            users
+        }),
     };
     request.check()?;
     Ok(request)
