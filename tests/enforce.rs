@@ -80,6 +80,21 @@ fn writes(aws: &FakeAws) -> usize {
         .count()
 }
 
+/// A new default version of a managed policy, made by hand (`aws iam`).
+fn new_default_version(sandbox: &Sandbox, arn: &str, document: &str) {
+    iam_admin(
+        sandbox,
+        &[
+            "create-policy-version",
+            "--policy-arn",
+            arn,
+            "--policy-document",
+            document,
+            "--set-as-default",
+        ],
+    );
+}
+
 fn mfa_condition(document: &Value) -> bool {
     document.to_string().contains("aws:MultiFactorAuthPresent")
 }
@@ -378,17 +393,7 @@ fn deny_recipe_then_a_hand_edited_policy_is_updated_with_a_new_version() {
         "{{ \"Statement\" : {} , \"Version\" : \"2012-10-17\" }}",
         current["Statement"]
     );
-    iam_admin(
-        &sandbox,
-        &[
-            "create-policy-version",
-            "--policy-arn",
-            &arn,
-            "--policy-document",
-            &reordered,
-            "--set-as-default",
-        ],
-    );
+    new_default_version(&sandbox, &arn, &reordered);
     assert!(all(
         &enforce(&sandbox, &[&["plan"], &recipe[..]].concat()),
         "unchanged"
@@ -396,17 +401,7 @@ fn deny_recipe_then_a_hand_edited_policy_is_updated_with_a_new_version() {
     let mut weakened = current.clone();
     weakened["Statement"][0]["Condition"]["BoolIfExists"]["aws:MultiFactorAuthPresent"] =
         json!("true");
-    iam_admin(
-        &sandbox,
-        &[
-            "create-policy-version",
-            "--policy-arn",
-            &arn,
-            "--policy-document",
-            &weakened.to_string(),
-            "--set-as-default",
-        ],
-    );
+    new_default_version(&sandbox, &arn, &weakened.to_string());
     let plan = enforce(
         &sandbox,
         &[
@@ -433,17 +428,7 @@ fn deny_recipe_then_a_hand_edited_policy_is_updated_with_a_new_version() {
     ));
 
     // At IAM's five versions, the oldest that is not the default makes room.
-    iam_admin(
-        &sandbox,
-        &[
-            "create-policy-version",
-            "--policy-arn",
-            &arn,
-            "--policy-document",
-            &weakened.to_string(),
-            "--set-as-default",
-        ],
-    );
+    new_default_version(&sandbox, &arn, &weakened.to_string());
     let fix = enforce(&sandbox, &[&["apply"], &recipe[..]].concat());
     assert_eq!(actions(&fix)[0].0, "update");
     let versions = iam_admin(&sandbox, &["list-policy-versions", "--policy-arn", &arn]);
