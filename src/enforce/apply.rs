@@ -67,7 +67,16 @@ pub fn restrictions(changes: &[Change], caller: &Caller) -> Vec<Restriction> {
         .filter_map(|c| match &c.resource {
             Resource::Boundary { user, policy_arn } if user == me => Some(Restriction {
                 what: format!("sets the permissions boundary {policy_arn} on you (IAM user {me})"),
-                undo: aws_command("delete-user-permissions-boundary", &[("--user-name", me)]),
+                // Put back the boundary it replaces, if any.
+                undo: match c.current.as_ref().and_then(|v| v.as_str()) {
+                    Some(previous) => aws_command(
+                        "put-user-permissions-boundary",
+                        &[("--user-name", me), ("--permissions-boundary", previous)],
+                    ),
+                    None => {
+                        aws_command("delete-user-permissions-boundary", &[("--user-name", me)])
+                    }
+                },
             }),
             Resource::GroupAttachment { group, policy_arn }
                 if caller.groups.iter().any(|g| g == group) || joins(group) =>
@@ -240,7 +249,11 @@ mod tests {
     use std::cell::RefCell;
 
     fn change(resource: Resource, action: Action) -> Change {
-        Change { resource, action }
+        Change {
+            resource,
+            action,
+            current: None,
+        }
     }
 
     fn deny_changes(user_action: Action) -> Vec<Change> {
@@ -309,6 +322,12 @@ mod tests {
             Some("aws iam delete-user-permissions-boundary --user-name 'admin'")
         );
         assert!(restrictions(&boundary(Action::Unchanged), &caller(&[], false)).is_empty());
+        let mut replaced = boundary(Action::Update(vec![]));
+        replaced[0].current = Some(serde_json::json!("arn:old"));
+        assert_eq!(
+            restrictions(&replaced, &caller(&[], false))[0].undo,
+            "aws iam put-user-permissions-boundary --user-name 'admin' --permissions-boundary 'arn:old'"
+        );
     }
 
     #[test]

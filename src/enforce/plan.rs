@@ -38,6 +38,8 @@ impl Action {
 pub struct Change {
     pub resource: Resource,
     pub action: Action,
+    /// What IAM had (see `observe`): what an undo puts back.
+    pub current: Option<Value>,
 }
 
 /// What IAM has of the resource: `None` when it is not there, else what
@@ -136,8 +138,12 @@ pub fn plan(admin: &Admin, resources: Vec<Resource>) -> Result<Vec<Change>> {
         .map(|resource| {
             let current = observe(admin, &resource)
                 .with_context(|| format!("cannot plan {} {}", resource.kind(), resource.id()))?;
-            let action = compare(&resource, current);
-            Ok(Change { resource, action })
+            let action = compare(&resource, current.clone());
+            Ok(Change {
+                resource,
+                action,
+                current,
+            })
         })
         .collect()
 }
@@ -231,6 +237,7 @@ mod tests {
             Change {
                 resource: Resource::Group { name: "g".into() },
                 action: Action::Unchanged,
+                current: Some(Value::Null),
             },
             Change {
                 resource: Resource::Role {
@@ -238,6 +245,7 @@ mod tests {
                     trust: json!({}),
                 },
                 action: Action::Update(vec!["~ a: 1 -> 2".into()]),
+                current: Some(json!({"a": 1})),
             },
         ];
         assert_eq!(
