@@ -65,6 +65,11 @@ pub enum Command {
     Device(DeviceCommand),
     /// Print the IAM policies that make MFA mandatory
     Policy(PolicyArgs),
+    /// Make MFA mandatory across the account: plan and apply a recipe, audit the users
+    #[command(subcommand)]
+    Enforce(EnforceCommand),
+    /// Create an IAM user with an access key and print their ready profile
+    Onboard(OnboardArgs),
     /// Store a profile's long-term keys in the key store
     Add(AddArgs),
     /// Delete a profile's keys from the key store
@@ -411,4 +416,76 @@ pub struct ClearArgs {
     /// Delete every cached session
     #[arg(long, conflicts_with = "profiles")]
     pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnforceCommand {
+    /// Show what the recipe would create or update in IAM, changing nothing
+    Plan(EnforceArgs),
+    /// Make the recipe's changes in IAM (a second apply changes nothing)
+    Apply(EnforceArgs),
+    /// List every IAM user and flag those whose access keys work without MFA (exit 1 if any)
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnforceFormat {
+    /// A table of the changes
+    Text,
+    /// The changes as JSON
+    Json,
+    /// The desired state as an AWS CloudFormation template (IAM is not called)
+    Cloudformation,
+    /// The desired state as a Terraform configuration (IAM is not called)
+    Terraform,
+}
+
+#[derive(Debug, Args)]
+pub struct EnforceArgs {
+    /// How MFA is made mandatory
+    #[arg(long, value_enum)]
+    pub recipe: crate::enforce::Recipe,
+    /// The role (role: mfa-admin) or managed policy (boundary: mfa-required, deny: deny-without-mfa)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The group (role and deny; default: NAME-users)
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
+    /// Managed policies the role gets (role recipe)
+    #[arg(long = "policy", value_name = "ARN", num_args = 1..)]
+    pub policies: Vec<String>,
+    /// IAM users added to the group (role, deny) or given the boundary (boundary)
+    #[arg(long, value_name = "U", num_args = 1..)]
+    pub users: Vec<String>,
+    /// Profile whose credentials call IAM
+    #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
+    /// Apply changes that restrict you (the caller, without MFA) without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// What is printed
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: EnforceFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Profile whose credentials read IAM
+    #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    /// The new employee's IAM user name (created if absent)
+    pub user: String,
+    /// Group the user is added to
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
+    /// Profile whose credentials call IAM
+    #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
 }

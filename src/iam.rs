@@ -5,6 +5,8 @@
 use crate::aws::{AwsError, Sdk, sdk_credentials};
 use crate::creds::Credentials;
 
+pub mod admin;
+
 /// A device as `CreateVirtualMFADevice` returns it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewDevice {
@@ -94,12 +96,36 @@ impl SdkIam {
     }
 }
 
-impl Iam for SdkIam {
-    fn create_access_key(&self, base: &Credentials) -> Result<NewKey, AwsError> {
+impl SdkIam {
+    /// One IAM call: `request` builds it on the client and sends it.
+    fn send<T, E, F>(
+        &self,
+        base: &Credentials,
+        request: impl FnOnce(aws_sdk_iam::Client) -> F,
+    ) -> Result<T, AwsError>
+    where
+        F: std::future::Future<
+                Output = Result<
+                    T,
+                    aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+                >,
+            >,
+        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
         let (runtime, client) = self.client(base)?;
-        let output = runtime
-            .block_on(client.create_access_key().send())
-            .map_err(|e| self.sdk.classify(e))?;
+        runtime
+            .block_on(request(client))
+            .map_err(|e| self.sdk.classify(e))
+    }
+
+    /// A new access key for `user`, or for the caller.
+    fn create_key(&self, base: &Credentials, user: Option<&str>) -> Result<NewKey, AwsError> {
+        let output = self.send(base, |client| {
+            client
+                .create_access_key()
+                .set_user_name(user.map(str::to_string))
+                .send()
+        })?;
         let key = output
             .access_key()
             .ok_or_else(|| AwsError::Other("the answer held no key".into()))?;
@@ -107,6 +133,12 @@ impl Iam for SdkIam {
             access_key_id: key.access_key_id().to_string(),
             secret_access_key: key.secret_access_key().to_string(),
         })
+    }
+}
+
+impl Iam for SdkIam {
+    fn create_access_key(&self, base: &Credentials) -> Result<NewKey, AwsError> {
+        self.create_key(base, None)
     }
 
     fn delete_access_key(&self, base: &Credentials, access_key_id: &str) -> Result<(), AwsError> {

@@ -9,12 +9,14 @@ mod console;
 mod credential_process;
 mod device;
 mod doctor;
+mod enforce;
 pub mod env;
 mod exec;
 mod hook_only;
 pub mod init;
 mod keys;
 pub mod list;
+mod onboard;
 pub mod policy;
 mod prompt;
 pub mod roles;
@@ -51,6 +53,8 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Completions(args) => completions::run(args),
         Command::Prompt(args) => prompt::run(args, env),
         Command::Policy(args) => policy::run(args, env),
+        Command::Enforce(command) => enforce::run(command, env),
+        Command::Onboard(args) => onboard::run(args, env),
         Command::Write(args) => write::run(args, env),
         Command::Console(args) => console::run(args, env),
         Command::Device(command) => device::run(command, env),

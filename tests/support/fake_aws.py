@@ -680,6 +680,8 @@ class FakeAws:
             return self.error(req, Reject(refused.status, refused.code, refused.message))
 
         self.present_session_creds_as_parent(environ, req)
+        if req.action in BOUNDARY_ACTIONS:  # see "Users' permissions boundaries"
+            return user_boundary_call(self, environ, req)
         if req.action == "ListMFADevices" and not req.params.get("UserName"):
             self.fill_in_caller(environ)
         with self.state.lock:
@@ -689,6 +691,7 @@ class FakeAws:
             out = self.fix_credentials(req, out, duration, record)
         elif status == 200:
             out = self.after_iam_success(req, out)
+            out = iam_answer_as_aws(req, out)
         if status == 200 and req.action in fake_signin.ISSUING_ACTIONS:
             out = self.signin.note_issued(req.action, req.params, out, signed_by_role,
                                           federation_duration)
@@ -1216,6 +1219,218 @@ class ClockSkew:
         return ShiftedDateHandler
 
 
+# -- Users' permissions boundaries (mfa enforce) ----------------------------
+#
+# moto 5 has role permissions boundaries but not users': it answers
+# PutUserPermissionsBoundary with a 500 and GetUser with no
+# PermissionsBoundary.  This layer keeps user -> boundary ARN itself and
+# answers as IAM does (API reference, PutUserPermissionsBoundary /
+# DeleteUserPermissionsBoundary / GetUser): the user must exist
+# (404 NoSuchEntity), the policy too (404 NoSuchEntity); GetUser's <User>
+# gains <PermissionsBoundary> with PermissionsBoundaryType
+# "PermissionsBoundaryPolicy" and PermissionsBoundaryArn.
+
+BOUNDARY_ACTIONS = frozenset({"PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary"})
+USER_BOUNDARIES: dict[str, str] = {}
+USER_BOUNDARIES_LOCK = threading.Lock()
+
+
+def _moto_iam(app: "FakeAws", environ: dict[str, Any], query: dict[str, str]) -> tuple[int, str]:
+    """One IAM call to moto, signed as the request was."""
+    from werkzeug.test import EnvironBuilder
+
+    lookup = EnvironBuilder(
+        method="POST",
+        path="/",
+        data=urlencode({**query, "Version": "2010-05-08"}),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Authorization": environ.get("HTTP_AUTHORIZATION", "")},
+    ).get_environ()
+    status, _, out = app.call_moto(lookup)
+    return status, out.decode("utf-8", "replace")
+
+
+def user_boundary_call(app: "FakeAws", environ: dict[str, Any], req: AwsRequest):
+    user = req.params.get("UserName") or ""
+    status, _ = _moto_iam(app, environ, {"Action": "GetUser", "UserName": user})
+    if status != 200:
+        return app.error(req, Reject(404, "NoSuchEntity",
+                                     f"The user with name {user} cannot be found.",
+                                     service="iam"))
+    with USER_BOUNDARIES_LOCK:
+        if req.action == "DeleteUserPermissionsBoundary":
+            USER_BOUNDARIES.pop(user, None)
+            arn = None
+        else:
+            arn = req.params.get("PermissionsBoundary") or ""
+    if arn is not None:
+        status, _ = _moto_iam(app, environ, {"Action": "GetPolicy", "PolicyArn": arn})
+        if status != 200:
+            return app.error(req, Reject(404, "NoSuchEntity",
+                                         f"Policy {arn} does not exist or is not attachable.",
+                                         service="iam"))
+        with USER_BOUNDARIES_LOCK:
+            USER_BOUNDARIES[user] = arn
+    body = (f'<{req.action}Response xmlns="{XML_NAMESPACES["iam"]}">'
+            f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+            f"</{req.action}Response>")
+    return 200, [("Content-Type", "text/xml")], body.encode("utf-8")
+
+
+# IAM returns policy documents URL-encoded (RFC 3986; API reference,
+# GetPolicyVersion: "The policy document returned in this structure is URL-
+# encoded compliant with RFC 3986"), moto as plain JSON: this layer encodes
+# them, so that clients are tested against what AWS sends.
+URL_ENCODED_DOCUMENTS = {
+    "GetPolicyVersion": "Document",
+    "GetRole": "AssumeRolePolicyDocument",
+    "GetGroupPolicy": "PolicyDocument",
+    "GetUserPolicy": "PolicyDocument",
+    "GetRolePolicy": "PolicyDocument",
+}
+
+
+def iam_answer_as_aws(req: AwsRequest, out: bytes) -> bytes:
+    """Documents URL-encoded; GetUser with the user's boundary."""
+    tag = URL_ENCODED_DOCUMENTS.get(req.action or "")
+    if tag is not None:
+        xml = out.decode("utf-8")
+
+        def encode(match: re.Match) -> str:
+            from xml.sax.saxutils import unescape
+            text = unescape(match.group(1), {"&quot;": '"', "&apos;": "'"})
+            if text.lstrip().startswith("{"):
+                text = quote(text, safe="")
+            return f"<{tag}>{text}</{tag}>"
+
+        return re.sub(rf"<{tag}>([^<]*)</{tag}>", encode, xml).encode("utf-8")
+    if req.action != "GetUser":
+        return out
+    xml = remove_element(out.decode("utf-8"), "PermissionsBoundary")
+    user = element_text(xml, "UserName") or ""
+    with USER_BOUNDARIES_LOCK:
+        arn = USER_BOUNDARIES.get(user)
+    if arn is not None:
+        boundary = ("<PermissionsBoundary>"
+                    "<PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType>"
+                    f"<PermissionsBoundaryArn>{escape(arn)}</PermissionsBoundaryArn>"
+                    "</PermissionsBoundary>")
+        xml = xml.replace("</User>", boundary + "</User>", 1)
+    return xml.encode("utf-8")
+
+
+
+# -- Pages of IAM's List calls (mfa enforce) --------------------------------
+#
+# moto answers most IAM List calls in one page whatever MaxItems says.  POST
+# /_fake/iam_page_size {"size": N} makes this layer answer them as IAM does
+# when a list is longer than a page: at most N members, IsTruncated true and
+# a Marker to pass back for the next page ({"size": null} turns it off;
+# GET says the size).  The layer asks moto for the whole list and slices it.
+
+PAGED_LISTS = {
+    "ListUsers": "Users",
+    "GetGroup": "Users",
+    "ListGroupsForUser": "Groups",
+    "ListAttachedUserPolicies": "AttachedPolicies",
+    "ListAttachedGroupPolicies": "AttachedPolicies",
+    "ListAttachedRolePolicies": "AttachedPolicies",
+    "ListAccessKeys": "AccessKeyMetadata",
+    "ListMFADevices": "MFADevices",
+    "ListUserPolicies": "PolicyNames",
+    "ListGroupPolicies": "PolicyNames",
+    "ListPolicyVersions": "Versions",
+}
+
+
+def _members(inner: str) -> list[str]:
+    """The top-level <member> elements of a list's XML (members may nest)."""
+    members, depth, start = [], 0, 0
+    for token in re.finditer(r"<member>|</member>|<member/>", inner):
+        if token.group() == "<member/>":
+            if depth == 0:
+                members.append(token.group())
+            continue
+        if token.group() == "<member>":
+            if depth == 0:
+                start = token.start()
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                members.append(inner[start:token.end()])
+    return members
+
+
+def page_of(xml: str, tag: str, start: int, size: int) -> str:
+    match = re.search(rf"<{tag}>(.*?)</{tag}>(?!.*</{tag}>)", xml, re.S)
+    members = _members(match.group(1)) if match else []
+    page = members[start:start + size]
+    truncated = start + size < len(members)
+    if match:
+        xml = xml[:match.start()] + f"<{tag}>{''.join(page)}</{tag}>" + xml[match.end():]
+    xml = re.sub(r"<IsTruncated>[^<]*</IsTruncated>|<Marker>[^<]*</Marker>", "", xml)
+    more = f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
+    if truncated:
+        more += f"<Marker>{start + size}</Marker>"
+    return re.sub(rf"(</{tag}>)", rf"\1{more}", xml, count=1)
+
+
+class IamPages:
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self.app = app
+        self.size: int | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+        path = environ.get("PATH_INFO", "")
+        if path.rstrip("/") == "/_fake/iam_page_size":
+            return self.control(environ, start_response)
+        if self.size is None or path.startswith("/_fake/"):
+            return self.app(environ, start_response)
+        body = read_body(environ)
+        req = parse_request(environ, body)
+        tag = PAGED_LISTS.get(req.action or "")
+        if tag is None:
+            return self.app(environ, start_response)
+        try:
+            start = max(0, int(req.params.get("Marker") or 0))
+        except ValueError:
+            start = 0
+        params = {k: v for k, v in req.params.items() if k not in ("Marker", "MaxItems")}
+        new_body = urlencode(params).encode()
+        environ["wsgi.input"] = io.BytesIO(new_body)
+        environ["CONTENT_LENGTH"] = str(len(new_body))
+        environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        environ.pop("HTTP_CONTENT_ENCODING", None)
+        environ["QUERY_STRING"] = ""
+        answer: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None):
+            answer["status"], answer["headers"] = status, headers
+            return lambda data: None
+
+        out = b"".join(self.app(environ, capture))
+        if answer.get("status", "").startswith("200"):
+            out = page_of(out.decode("utf-8"), tag, start, self.size).encode("utf-8")
+        headers = [(k, v) for k, v in answer.get("headers", []) if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(out))))
+        start_response(answer.get("status", "500 Internal Server Error"), headers)
+        return [out]
+
+    def control(self, environ: dict[str, Any], start_response: StartResponse):
+        status = 200
+        if environ.get("REQUEST_METHOD") == "POST":
+            try:
+                size = _json_object(read_body(environ)).get("size")
+                self.size = None if size is None else max(1, int(size))
+            except (TypeError, ValueError) as exc:
+                status = 400
+        out = json.dumps({"size": self.size}).encode()
+        start_response(status_line(status), [("Content-Type", "application/json"),
+                                              ("Content-Length", str(len(out)))])
+        return [out]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0,
@@ -1251,7 +1466,7 @@ def main(argv: list[str] | None = None) -> None:
     moto_app = DomainDispatcherApplication(create_backend_app)
     prewarm(moto_app)
     state = State()
-    skew = ClockSkew(FakeAws(moto_app, state))
+    skew = ClockSkew(IamPages(FakeAws(moto_app, state)))
     server = make_server("127.0.0.1", args.port, skew, threaded=True,
                          request_handler=skew.request_handler())
     install_reset_support(server, state)

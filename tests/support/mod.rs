@@ -100,6 +100,13 @@ impl FakeAws {
     pub fn fault(&self, fault: Value) {
         self.request("POST", "/_fake/faults", &fault.to_string());
     }
+
+    /// IAM's List calls answer at most `size` members a page (see
+    /// "Pages of IAM's List calls" in fake_aws.py).
+    pub fn iam_page_size(&self, size: usize) {
+        let body = serde_json::json!({ "size": size }).to_string();
+        self.request("POST", "/_fake/iam_page_size", &body);
+    }
 }
 
 impl Drop for FakeAws {
