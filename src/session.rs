@@ -39,11 +39,21 @@ fn root_identity(root: &Root) -> String {
         Root::Process { command, .. } => format!("process:{command}"),
         // By profile: a cache hit must not open the store to learn the key id.
         Root::Stored { profile, .. } => format!("stored:{profile}"),
+        Root::Sso { sso, .. } => format!(
+            "sso:{}\n{}\n{}\n{}",
+            sso.start_url,
+            sso.session.as_deref().unwrap_or(""),
+            sso.account_id,
+            sso.role_name
+        ),
     }
 }
 
 /// The key of the session made from the root keys.
 pub fn base_key(chain: &Chain) -> Key {
+    if let Root::Sso { .. } = chain.root {
+        return Key::new(EntryKind::Sso, &[&root_identity(&chain.root)]);
+    }
     let kind = if chain.mfa_serial.is_some() {
         EntryKind::MfaSession
     } else {
@@ -120,15 +130,34 @@ impl Engine<'_> {
             return Ok((credentials.clone(), needs_code));
         }
         let key = base_key(chain);
+        // SSO role credentials are temporary: a role above that wants MFA
+        // gets the code with its AssumeRole, as for temporary keys.
+        let sso = matches!(chain.root, Root::Sso { .. });
+        let cached_needs_code = sso && needs_code;
         if !force && let Some(credentials) = self.fresh(&key) {
-            return Ok((credentials, false));
+            return Ok((credentials, cached_needs_code));
         }
         let _lock = self.cache.lock(&key)?;
         if !force && let Some(credentials) = self.fresh(&key) {
-            return Ok((credentials, false));
+            return Ok((credentials, cached_needs_code));
         }
         let root = (self.fetch_root)(&chain.root)?;
         check_root(&chain.root, &root, self.clock.now())?;
+        if sso {
+            let credentials = check_issued(root, "GetRoleCredentials")?;
+            self.cache.write(
+                &key,
+                &Entry {
+                    version: ENTRY_VERSION,
+                    kind: key.kind,
+                    profile: chain.root.profile().to_string(),
+                    mfa_serial: None,
+                    role_arn: None,
+                    credentials: credentials.clone(),
+                },
+            );
+            return Ok((credentials, needs_code));
+        }
         if !root.is_long_term() {
             return Ok((root, needs_code));
         }
@@ -280,6 +309,7 @@ pub fn check_root(root: &Root, credentials: &Credentials, now: i64) -> Result<()
         Root::Stored { profile, backend } => {
             format!("the {backend} key store entry of profile `{profile}`")
         }
+        Root::Sso { profile, .. } => format!("the SSO portal, for profile `{profile}`"),
     };
     if let Some(part) = credentials.invalid_part() {
         bail!(crate::error::UsageError::new(format!(

@@ -14,6 +14,7 @@ mod hook_only;
 pub mod init;
 mod keys;
 pub mod list;
+mod login;
 pub mod policy;
 mod prompt;
 pub mod roles;
@@ -45,6 +46,7 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Roles(args) => roles::run(args, env),
         Command::Status(args) => status::run(args, env),
         Command::Clear(args) => clear::run(args, env),
+        Command::Login(args) => login::run(args, env),
         Command::Init(args) => init::run(args),
         Command::Alias(args) => alias::run(args, env),
         Command::Completions(args) => completions::run(args),
@@ -100,6 +102,7 @@ fn fetch_unchecked(env: &Env, root: &Root) -> Result<Credentials> {
             crate::session::check_process_loop(env, profile)?;
             crate::session::run_credential_process(profile, command)
         }
+        Root::Sso { profile, sso } => crate::sso::role_credentials(env, profile, sso),
         Root::Stored { profile, .. } => {
             let store = crate::keystore::open_for(env, profile)?
                 .ok_or_else(|| anyhow::anyhow!("profile `{profile}` has no keys in a key store"))?;
