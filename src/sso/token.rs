@@ -296,10 +296,14 @@ pub fn read(dir: &Path, sso: &SsoProfile) -> Option<Token> {
     read_object(&dir.join(token_file_name(sso))).map(|fields| Token { fields })
 }
 
-/// Writes a cache file as the CLI does, but atomically and 0600 in a 0700
-/// directory, replacing (never following) a link.
+/// Writes a cache file as the CLI does, but atomically and 0600 (a new
+/// directory 0700), replacing (never following) a link.
 pub fn write_object(dir: &Path, name: &str, value: &Value) -> std::io::Result<()> {
-    crate::files::private_dir(dir)?;
+    // An existing directory is left as the CLI made it (0755 is botocore's;
+    // the files in it are 0600), but never a link or another user's.
+    if !crate::files::check_own_dir(dir)? {
+        crate::files::private_dir(dir)?;
+    }
     let text = serde_json::to_string(value).map_err(std::io::Error::other)?;
     crate::files::write_private(&dir.join(name), text.as_bytes())
 }
