@@ -411,7 +411,7 @@ mod tests {
         assert_eq!(new.access_token(), Some("new"));
         assert_eq!(new.refresh_token(), Some("r1"));
         assert_eq!(new.expires_at(), Some(1_700_003_600));
-        assert_eq!(new.fields["expiresAt"], "2023-11-14T22:13:20Z");
+        assert_eq!(new.fields["expiresAt"], "2023-11-14T23:13:20Z");
         assert_eq!(new.fields["custom"], 7);
         assert_eq!(new.fields["registrationExpiresAt"], "2030-01-01T00:00:00Z");
         assert!(!format!("{grant:?}").contains("new"));
