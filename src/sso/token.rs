@@ -92,10 +92,17 @@ fn python_json(text: &str) -> String {
 }
 
 /// A token file's fields. Every field is kept as read, so that a rewrite
-/// changes only what a refresh or sign-in changes.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// changes only what a refresh or sign-in changes. `Debug` shows the
+/// field names only: the values hold the tokens and the client secret.
+#[derive(Clone, PartialEq, Default)]
 pub struct Token {
     pub fields: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.fields.keys()).finish()
+    }
 }
 
 impl Token {
@@ -161,11 +168,20 @@ impl Token {
 }
 
 /// A client registration (RegisterClient), good until `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Registration {
     pub client_id: String,
     pub client_secret: String,
     pub expires_at: i64,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("client_id", &self.client_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Registration {
@@ -415,5 +431,7 @@ mod tests {
         assert_eq!(new.fields["custom"], 7);
         assert_eq!(new.fields["registrationExpiresAt"], "2030-01-01T00:00:00Z");
         assert!(!format!("{grant:?}").contains("new"));
+        assert!(!format!("{new:?}").contains("r1"), "{new:?}");
+        assert!(!format!("{registration:?}").contains("\"s\""));
     }
 }
