@@ -143,47 +143,37 @@ impl Engine<'_> {
         }
         let root = (self.fetch_root)(&chain.root)?;
         check_root(&chain.root, &root, self.clock.now())?;
-        if sso {
-            let credentials = check_issued(root, "GetRoleCredentials")?;
-            self.cache.write(
-                &key,
-                &Entry {
-                    version: ENTRY_VERSION,
-                    kind: key.kind,
-                    profile: chain.root.profile().to_string(),
-                    mfa_serial: None,
-                    role_arn: None,
-                    credentials: credentials.clone(),
-                },
-            );
-            return Ok((credentials, needs_code));
-        }
-        if !root.is_long_term() {
+        let (credentials, action) = if sso {
+            (root, "GetRoleCredentials")
+        } else if !root.is_long_term() {
             return Ok((root, needs_code));
-        }
-        let duration = chain.session_duration;
-        let credentials = match chain.mfa_serial.as_deref() {
-            Some(serial) => self.with_code(chain, serial, "GetSessionToken", |sts, code| {
-                sts.get_session_token(&root, Some(serial), Some(code), duration)
-            })?,
-            None => self
-                .sts
-                .get_session_token(&root, None, None, duration)
-                .map_err(|e| sts_error(e, "GetSessionToken", chain.root.profile()))?,
+        } else {
+            let duration = chain.session_duration;
+            let credentials = match chain.mfa_serial.as_deref() {
+                Some(serial) => self.with_code(chain, serial, "GetSessionToken", |sts, code| {
+                    sts.get_session_token(&root, Some(serial), Some(code), duration)
+                })?,
+                None => self
+                    .sts
+                    .get_session_token(&root, None, None, duration)
+                    .map_err(|e| sts_error(e, "GetSessionToken", chain.root.profile()))?,
+            };
+            (credentials, "GetSessionToken")
         };
-        let credentials = check_issued(credentials, "GetSessionToken")?;
+        let credentials = check_issued(credentials, action)?;
         self.cache.write(
             &key,
             &Entry {
                 version: ENTRY_VERSION,
                 kind: key.kind,
                 profile: chain.root.profile().to_string(),
-                mfa_serial: chain.mfa_serial.clone(),
+                // The serial that guards this session (none guards SSO's).
+                mfa_serial: chain.mfa_serial.clone().filter(|_| !sso),
                 role_arn: None,
                 credentials: credentials.clone(),
             },
         );
-        Ok((credentials, false))
+        Ok((credentials, cached_needs_code))
     }
 
     fn role(&mut self, chain: &Chain, index: usize, force: bool) -> Result<Credentials> {

@@ -139,14 +139,7 @@ fn token_lock(sso: &SsoProfile) -> Key {
 /// cached token, refreshed or signed in again first when it has ended.
 pub fn role_credentials(env: &Env, profile: &str, sso: &SsoProfile) -> Result<Credentials> {
     let api = sdk::SdkSso::new(profile, &sso.region);
-    let tokens = Tokens {
-        env,
-        profile,
-        sso,
-        oidc: &api,
-        clock: &SystemClock,
-        interactive: crate::terminal::available(),
-    };
+    let tokens = Tokens::new(env, profile, sso, &api, crate::terminal::available());
     let call = |access_token: &str| {
         api.get_role_credentials(access_token, &sso.account_id, &sso.role_name)
     };
@@ -179,14 +172,7 @@ pub fn role_credentials(env: &Env, profile: &str, sso: &SsoProfile) -> Result<Cr
 /// `mfa login`: a new sign-in, whatever the cached token.
 pub fn login(env: &Env, profile: &str, sso: &SsoProfile) -> Result<()> {
     let api = sdk::SdkSso::new(profile, &sso.region);
-    let tokens = Tokens {
-        env,
-        profile,
-        sso,
-        oidc: &api,
-        clock: &SystemClock,
-        interactive: true,
-    };
+    let tokens = Tokens::new(env, profile, sso, &api, true);
     let cache = Cache::from_env(env);
     let _lock = cache.lock(&token_lock(sso))?;
     let cached = token::read(&tokens.dir(), sso);
@@ -211,7 +197,25 @@ struct Tokens<'a> {
     interactive: bool,
 }
 
-impl Tokens<'_> {
+impl<'a> Tokens<'a> {
+    /// With the system's clock.
+    fn new(
+        env: &'a Env,
+        profile: &'a str,
+        sso: &'a SsoProfile,
+        oidc: &'a dyn Oidc,
+        interactive: bool,
+    ) -> Tokens<'a> {
+        Tokens {
+            env,
+            profile,
+            sso,
+            oidc,
+            clock: &SystemClock,
+            interactive,
+        }
+    }
+
     fn dir(&self) -> std::path::PathBuf {
         token::cache_dir(self.env)
     }
