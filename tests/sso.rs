@@ -223,6 +223,29 @@ fn an_expired_token_is_refreshed_and_written_back_where_boto3_reads_it() {
 }
 
 #[test]
+fn a_token_the_portal_refuses_is_refreshed_and_the_call_made_again() {
+    let (aws, sandbox) = setup();
+    // Revoked (signed out elsewhere) though its file says it is good.
+    let mut token = signed_in(&aws, &sandbox, 3600);
+    token["accessToken"] = json!("revoked-token");
+    std::fs::write(token_path(&sandbox), token.to_string()).unwrap();
+    let vars = exports(&sandbox.run(&["env", "--shell", "bash", "dev"]));
+    assert_eq!(aws.count("CreateToken"), 1);
+    let calls: Vec<Value> = aws
+        .calls()
+        .into_iter()
+        .filter(|c| c["action"] == "GetRoleCredentials")
+        .collect();
+    let statuses: Vec<&Value> = calls.iter().map(|c| &c["status"]).collect();
+    assert_eq!(statuses, [401, 200]);
+    assert_eq!(
+        vars["AWS_ACCESS_KEY_ID"],
+        calls[1]["returned_access_key_id"].as_str().unwrap()
+    );
+    assert_ne!(read_token(&sandbox)["accessToken"], "revoked-token");
+}
+
+#[test]
 fn mfa_uses_the_token_boto3_refreshed() {
     let (aws, sandbox) = setup();
     // Inside botocore's 15-minute window: boto3 refreshes it and saves it.

@@ -237,16 +237,17 @@ impl<'a> Tokens<'a> {
         let _lock = cache.lock(&token_lock(self.sso))?;
         // Another run may have renewed it while this one waited.
         let cached = token::read(&self.dir(), self.sso);
-        let mut plan = token::plan(cached.as_ref(), self.clock.now());
-        if rejected.is_some() && cached.as_ref().and_then(Token::access_token) == rejected {
-            plan = match plan {
-                Plan::Use => Plan::SignIn,
-                Plan::Refresh { .. } => Plan::Refresh {
-                    fallback: Box::new(Plan::SignIn),
-                },
-                Plan::SignIn => Plan::SignIn,
-            };
-        }
+        let now = self.clock.now();
+        let refused =
+            rejected.is_some() && cached.as_ref().and_then(Token::access_token) == rejected;
+        let mut plan = match &cached {
+            // The portal refused it, whatever its end says.
+            Some(token) if refused && token::can_refresh(token, now) => Plan::Refresh {
+                fallback: Box::new(Plan::SignIn),
+            },
+            _ if refused => Plan::SignIn,
+            cached => token::plan(cached.as_ref(), now),
+        };
         loop {
             match plan {
                 Plan::Use => {
@@ -274,6 +275,9 @@ impl<'a> Tokens<'a> {
                             "profile `{p}`: no valid SSO sign-in for {}{}; sign in with `mfa login {p}` (or `aws sso login --profile {p}`)",
                             sign_in_name(self.sso),
                             match cached.as_ref().and_then(Token::expires_at) {
+                                _ if refused => {
+                                    " (the SSO portal refused the cached token)".to_string()
+                                }
                                 Some(at) =>
                                     format!(" (the token ended at {})", crate::creds::rfc3339(at)),
                                 None => String::new(),

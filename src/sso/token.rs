@@ -259,15 +259,19 @@ pub fn plan(token: Option<&Token>, now: i64) -> Plan {
     } else {
         Plan::SignIn
     };
-    let can_refresh =
-        token.refresh_token().is_some() && token.registration().is_some_and(|r| r.is_valid(now, 0));
-    if can_refresh {
+    if can_refresh(token, now) {
         Plan::Refresh {
             fallback: Box::new(otherwise),
         }
     } else {
         otherwise
     }
+}
+
+/// Whether the token has what a refresh needs: a refresh token, and the
+/// client registration that got it, still valid.
+pub fn can_refresh(token: &Token, now: i64) -> bool {
+    token.refresh_token().is_some() && token.registration().is_some_and(|r| r.is_valid(now, 0))
 }
 
 /// `expiresAt` as the CLI writes it (`2026-01-01T00:00:00Z`), and as older

@@ -18,8 +18,9 @@ routes these paths here and records each call in its call list:
        polled faster than the interval or when told to, ExpiredTokenException
        after expiresIn).
 
-Errors are AWS's: status 400/401, `x-amzn-ErrorType`, and an OAuth body
-(`{"error": "authorization_pending", "error_description": ...}`).
+Errors are AWS's: status 400/401, `x-amzn-ErrorType`, and for OIDC an
+OAuth body (`{"error": "authorization_pending", "error_description": ...}`),
+for the portal `{"message": ...}`.
 
 Control (JSON):
   POST /_fake/sso/grant    {"expires_in": N, "client_expires_in": N}
@@ -101,8 +102,12 @@ class FakeSso:
                 record["grant_type"] = data.get("grantType")
                 payload = getattr(self, _snake(action))(data)
         except OAuthError as e:
-            out = json.dumps({"error": e.error, "error_description": e.description,
-                              "message": e.description}).encode()
+            # The portal's errors carry a message; OIDC's are OAuth's.
+            if action == "GetRoleCredentials":
+                body_fields = {"message": e.description}
+            else:
+                body_fields = {"error": e.error, "error_description": e.description}
+            out = json.dumps(body_fields).encode()
             return e.status, [("Content-Type", "application/json"),
                               ("x-amzn-ErrorType", e.kind)], out
         except ValueError:
