@@ -446,3 +446,32 @@ fn the_prompt_counts_down_the_role_credentials_and_renews_them_silently() {
     assert_eq!(aws.count("GetRoleCredentials"), 2);
     assert_eq!(aws.count("CreateToken"), 0);
 }
+
+#[test]
+fn doctor_checks_sso_profiles_and_skips_a_session_only_one() {
+    let (_aws, sandbox) = setup();
+    sandbox.config(&format!(
+        "{}\n[profile broken]\nsso_session = gone\nsso_account_id = 1\nsso_role_name = R\n\n\
+         [profile login-only]\nsso_session = corp\n",
+        config()
+    ));
+    let output = sandbox.run(&["doctor"]);
+    let report = stdout(&output);
+    let profiles: Vec<&str> = report.lines().filter(|l| l.contains("profiles")).collect();
+    assert_eq!(profiles.len(), 1, "{report}");
+    assert!(
+        profiles[0].starts_with("fail")
+            && profiles[0].contains("profile `broken` does not resolve")
+            && profiles[0].contains("no [sso-session gone] section"),
+        "{report}"
+    );
+    sandbox.config(&format!(
+        "{}\n[profile login-only]\nsso_session = corp\n",
+        config()
+    ));
+    let report = stdout(&sandbox.run(&["doctor"]));
+    assert!(
+        report.contains("3 profile(s) resolve (1 settings-only profile(s) not checked)"),
+        "{report}"
+    );
+}

@@ -397,15 +397,24 @@ fn check_token_text(token: &str) -> Result<()> {
 // The one call site of the browser: to be the shared module of `mfa
 // console` (src/browser.rs) once both are in.
 fn show_sign_in(env: &Env, sso: &SsoProfile, authorization: &DeviceAuthorization) {
+    let page = printable(&authorization.verification_uri);
     crate::terminal::say(&format!(
-        "Sign in to {} in your browser:\n  {}\nand check that the page shows the code {}\n",
+        "Sign in to {} in your browser:\n  {page}\nand check that the page shows the code {}\n",
         sign_in_name(sso),
-        authorization.verification_uri,
-        authorization.user_code
+        printable(&authorization.user_code)
     ));
-    if let Some(browser) = env.get("BROWSER") {
-        open_browser(browser, &authorization.verification_uri);
+    // Only a web page goes to the browser: never something it would read
+    // as an option or a local file.
+    let web = page.starts_with("https://") || page.starts_with("http://");
+    if let Some(browser) = env.get("BROWSER").filter(|_| web) {
+        open_browser(browser, &page);
     }
+}
+
+/// What the service sent, without anything that could move the terminal's
+/// cursor or change its settings.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// Runs `$BROWSER` (its first `:`-separated command, split into words, no
@@ -485,6 +494,11 @@ mod tests {
         let e = sso_of(&p, "norole").unwrap_err();
         assert!(e.0.contains("no sso_role_name"), "{e}");
         assert_eq!(sso_of(&p, "plain").unwrap(), None);
+    }
+
+    #[test]
+    fn what_the_service_sends_reaches_the_terminal_without_control_characters() {
+        assert_eq!(printable("https://x/\u{1b}[2J?a\r\n"), "https://x/[2J?a");
     }
 
     #[test]
