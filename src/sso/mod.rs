@@ -35,8 +35,22 @@ pub struct SsoProfile {
     pub region: String,
     pub account_id: String,
     pub role_name: String,
-    /// The scopes the client registers for (`sso_registration_scopes`).
-    pub scopes: Vec<String>,
+    /// `sso_registration_scopes` as configured (`None`: not set), which
+    /// names the cached client registration as the AWS CLI names it.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl SsoProfile {
+    /// The scopes a new client registers for: those configured, else for
+    /// an sso-session the one that gives refresh tokens (as the AWS CLI
+    /// does), else none (legacy profiles get no refresh token).
+    pub fn registration_scopes(&self) -> Vec<String> {
+        match (&self.scopes, &self.session) {
+            (Some(scopes), _) if !scopes.is_empty() => scopes.clone(),
+            (_, Some(_)) => vec![DEFAULT_SCOPE.to_string()],
+            (_, None) => Vec::new(),
+        }
+    }
 }
 
 /// The scope the AWS CLI asks for when an sso-session names none: the one
@@ -74,16 +88,14 @@ pub fn from_profile(
                     ))
                 })
             };
-            let mut scopes: Vec<String> = section
-                .scalar("sso_registration_scopes")?
-                .unwrap_or("")
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if scopes.is_empty() {
-                scopes.push(DEFAULT_SCOPE.to_string());
-            }
+            // The AWS CLI's parse_sso_registration_scopes.
+            let scopes = section.scalar("sso_registration_scopes")?.map(|scopes| {
+                scopes
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            });
             (needed("sso_start_url")?, needed("sso_region")?, scopes)
         }
         None => {
@@ -95,7 +107,7 @@ pub fn from_profile(
             (
                 legacy_url.unwrap_or_default().to_string(),
                 region.to_string(),
-                Vec::new(),
+                None,
             )
         }
     };
@@ -332,13 +344,12 @@ impl<'a> Tokens<'a> {
             "mfa-client-{}",
             self.sso.session.as_deref().unwrap_or(&now.to_string())
         );
+        let scopes = self.sso.registration_scopes();
         let registration = self
             .oidc
-            .register_client(&client_name, &self.sso.scopes)
+            .register_client(&client_name, &scopes)
             .context("RegisterClient failed")?;
-        if let Err(e) =
-            token::write_object(&self.dir(), &name, &registration.to_json(&self.sso.scopes))
-        {
+        if let Err(e) = token::write_object(&self.dir(), &name, &registration.to_json(&scopes)) {
             eprintln!("mfa: warning: cannot save the SSO client registration: {e}");
         }
         Ok(registration)
@@ -486,8 +497,9 @@ mod tests {
             (dev.region.as_str(), dev.account_id.as_str()),
             ("eu-west-1", "111122223333")
         );
-        assert_eq!(dev.scopes, ["sso:account:access", "extra"]);
+        assert_eq!(dev.registration_scopes(), ["sso:account:access", "extra"]);
         let old = sso_of(&p, "old").unwrap().unwrap();
+        assert_eq!(old.registration_scopes(), Vec::<String>::new());
         assert_eq!((old.session, old.region.as_str()), (None, "us-east-1"));
         let e = sso_of(&p, "nosession").unwrap_err();
         assert!(e.0.contains("no [sso-session gone] section"), "{e}");

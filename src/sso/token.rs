@@ -41,30 +41,22 @@ pub fn token_file_name(sso: &SsoProfile) -> String {
     format!("{}.json", sha1_hex(key))
 }
 
-/// The client registration's file name: the SHA-1 of the JSON botocore
-/// builds (keys sorted, Python's `json.dumps` separators).
+/// The client registration's file name: the SHA-1 of the JSON the AWS CLI
+/// v2 builds (`_registration_cache_key`: keys sorted, Python's separators,
+/// `null` for what is not set).
 pub fn registration_file_name(sso: &SsoProfile) -> String {
-    let text = match &sso.session {
-        Some(session) => {
-            let scopes = if sso.scopes.is_empty() {
-                "null".to_string()
-            } else {
-                let quoted: Vec<String> = sso.scopes.iter().map(|s| python_json(s)).collect();
-                format!("[{}]", quoted.join(", "))
-            };
-            format!(
-                "{{\"region\": {}, \"scopes\": {scopes}, \"session_name\": {}, \"startUrl\": {}, \"tool\": \"botocore\"}}",
-                python_json(&sso.region),
-                python_json(session),
-                python_json(&sso.start_url)
-            )
-        }
-        None => format!(
-            "{{\"region\": {}, \"startUrl\": {}}}",
-            python_json(&sso.region),
-            python_json(&sso.start_url)
-        ),
-    };
+    let null_or = |text: Option<String>| text.unwrap_or_else(|| "null".to_string());
+    let scopes = sso.scopes.as_ref().map(|scopes| {
+        let quoted: Vec<String> = scopes.iter().map(|s| python_json(s)).collect();
+        format!("[{}]", quoted.join(", "))
+    });
+    let text = format!(
+        "{{\"region\": {}, \"scopes\": {}, \"session_name\": {}, \"startUrl\": {}, \"tool\": \"botocore\"}}",
+        python_json(&sso.region),
+        null_or(scopes),
+        null_or(sso.session.as_deref().map(python_json)),
+        python_json(&sso.start_url)
+    );
     format!("{}.json", sha1_hex(&text))
 }
 
@@ -347,7 +339,7 @@ mod tests {
             region: "eu-west-1".into(),
             account_id: "111122223333".into(),
             role_name: "Admin".into(),
-            scopes: Vec::new(),
+            scopes: None,
         }
     }
 
@@ -368,6 +360,18 @@ mod tests {
         assert_eq!(
             token_file_name(&sso(None)),
             format!("{}.json", sha1_hex("https://d-123.awsapps.com/start"))
+        );
+        // hashlib.sha1(json.dumps({"tool": "botocore", "startUrl": …,
+        // "region": …, "scopes": …, "session_name": …}, sort_keys=True)).
+        let mut with_scopes = sso(Some("my-sso"));
+        with_scopes.scopes = Some(vec!["sso:account:access".into(), "x".into()]);
+        assert_eq!(
+            registration_file_name(&with_scopes),
+            "d61a2b7b2b639a995c4a31ac27811b39c689972c.json"
+        );
+        assert_eq!(
+            registration_file_name(&sso(None)),
+            "1aca0563987e138b5bf255b1536407453c170a6f.json"
         );
         assert_eq!(python_json("caf\u{e9} \"x\""), "\"caf\\u00e9 \\\"x\\\"\"");
     }
