@@ -105,8 +105,11 @@ impl Token {
             .filter(|s| !s.is_empty())
     }
 
+    /// The access token, if it can be sent (it goes into an HTTP header:
+    /// printable ASCII only; anything else counts as no token).
     pub fn access_token(&self) -> Option<&str> {
         self.text("accessToken")
+            .filter(|t| crate::creds::is_key_text(t))
     }
 
     /// `expiresAt` as Unix seconds.
@@ -200,7 +203,7 @@ impl Registration {
 
     /// Usable for a sign-in that may take up to `margin` seconds.
     pub fn is_valid(&self, now: i64, margin: i64) -> bool {
-        self.expires_at - now > margin
+        self.expires_at.saturating_sub(now) > margin
     }
 }
 
@@ -417,6 +420,12 @@ mod tests {
             plan(Some(&token(r#"{"expiresAt":"x"}"#)), now),
             Plan::SignIn
         );
+        // A token that cannot go into a header is no token.
+        let garbled = token(&format!(
+            r#"{{"accessToken":"a\nb","expiresAt":"{}"}}"#,
+            at(3600)
+        ));
+        assert_eq!(plan(Some(&garbled), now), Plan::SignIn);
     }
 
     #[test]
