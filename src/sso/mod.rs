@@ -508,6 +508,117 @@ mod tests {
         assert_eq!(sso_of(&p, "plain").unwrap(), None);
     }
 
+    /// OIDC that refreshes with `refresh`, and never signs in.
+    struct RefreshOnly {
+        refresh: Result<token::Grant, crate::aws::AwsError>,
+        asked: std::cell::Cell<usize>,
+    }
+
+    impl Oidc for RefreshOnly {
+        fn register_client(
+            &self,
+            _: &str,
+            _: &[String],
+        ) -> Result<Registration, crate::aws::AwsError> {
+            panic!("no sign-in expected")
+        }
+        fn start_device_authorization(
+            &self,
+            _: &Registration,
+            _: &str,
+        ) -> Result<DeviceAuthorization, crate::aws::AwsError> {
+            panic!("no sign-in expected")
+        }
+        fn create_token_with_device_code(
+            &self,
+            _: &Registration,
+            _: &str,
+        ) -> Result<token::Grant, flow::Pending> {
+            panic!("no sign-in expected")
+        }
+        fn create_token_with_refresh_token(
+            &self,
+            registration: &Registration,
+            refresh_token: &str,
+        ) -> Result<token::Grant, crate::aws::AwsError> {
+            assert_eq!(
+                (registration.client_id.as_str(), refresh_token),
+                ("c", "r1")
+            );
+            self.asked.set(self.asked.get() + 1);
+            self.refresh.clone()
+        }
+    }
+
+    #[test]
+    fn a_refresh_is_used_written_back_or_else_the_token_while_it_lasts() {
+        let home = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([
+            ("HOME", home.path().to_str().unwrap()),
+            ("MFA_CACHE_DIR", home.path().join("mfa").to_str().unwrap()),
+        ]);
+        let p = profiles(
+            "[profile dev]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n\
+             [sso-session corp]\nsso_start_url = https://corp/start\nsso_region = eu-west-1\n",
+        );
+        let sso = sso_of(&p, "dev").unwrap().unwrap();
+        let now = 2_000_000_000;
+        let cache_token = |left: i64| {
+            let text = format!(
+                r#"{{"accessToken":"old","expiresAt":"{}","refreshToken":"r1","clientId":"c","clientSecret":"s","registrationExpiresAt":"2040-01-01T00:00:00Z"}}"#,
+                token::format_time(now + left)
+            );
+            let dir = token::cache_dir(&env);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(token::token_file_name(&sso)), text).unwrap();
+        };
+        let refused = crate::aws::AwsError::Service {
+            code: "InvalidGrantException".into(),
+            message: "no".into(),
+        };
+        let run = |oidc: &RefreshOnly| {
+            Tokens {
+                env: &env,
+                profile: "dev",
+                sso: &sso,
+                oidc,
+                clock: &crate::context::FixedClock(now),
+                interactive: false,
+            }
+            .access_token(None)
+        };
+
+        // Five minutes left, the refresh refused: the old token still serves.
+        cache_token(300);
+        let oidc = RefreshOnly {
+            refresh: Err(refused.clone()),
+            asked: Default::default(),
+        };
+        assert_eq!(run(&oidc).unwrap(), "old");
+        // Expired and refused: no terminal, so the error says what to run.
+        cache_token(-1);
+        let error = run(&oidc).unwrap_err().to_string();
+        assert!(error.contains("`mfa login dev`"), "{error}");
+        assert_eq!(oidc.asked.get(), 2);
+
+        // Refreshed: the new token is used and written back.
+        let oidc = RefreshOnly {
+            refresh: Ok(token::Grant {
+                access_token: "new".into(),
+                expires_in: 3600,
+                refresh_token: Some("r2".into()),
+            }),
+            asked: Default::default(),
+        };
+        assert_eq!(run(&oidc).unwrap(), "new");
+        let saved = token::read(&token::cache_dir(&env), &sso).unwrap();
+        assert_eq!(saved.refresh_token(), Some("r2"));
+        assert_eq!(saved.expires_at(), Some(now + 3600));
+        // Now good for an hour: nothing more is asked.
+        assert_eq!(run(&oidc).unwrap(), "new");
+        assert_eq!(oidc.asked.get(), 1);
+    }
+
     #[test]
     fn what_the_service_sends_reaches_the_terminal_without_control_characters() {
         assert_eq!(printable("https://x/\u{1b}[2J?a\r\n"), "https://x/[2J?a");
