@@ -11,128 +11,20 @@
 //! sign-in.
 
 pub mod flow;
+mod page;
+mod profile;
 pub mod sdk;
 pub mod token;
+
+pub use profile::{SsoProfile, from_profile};
 
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::cache::{Cache, EntryKind, Key};
-use crate::config::{Profile, Profiles};
 use crate::context::{Clock, Env, SystemClock};
 use crate::creds::Credentials;
-use crate::error::UsageError;
-use flow::{DeviceAuthorization, Oidc};
+use flow::Oidc;
 use token::{Plan, Registration, Token};
-
-/// Where an SSO profile signs in and which role it takes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SsoProfile {
-    /// The `[sso-session NAME]` it names; `None` for a legacy profile
-    /// (`sso_start_url` and `sso_region` in the profile itself).
-    pub session: Option<String>,
-    pub start_url: String,
-    /// `sso_region`: where the portal and OIDC are called.
-    pub region: String,
-    pub account_id: String,
-    pub role_name: String,
-    /// `sso_registration_scopes` as configured (`None`: not set), which
-    /// names the cached client registration as the AWS CLI names it.
-    pub scopes: Option<Vec<String>>,
-}
-
-impl SsoProfile {
-    /// The scopes a new client registers for: those configured, else for
-    /// an sso-session the one that gives refresh tokens (as the AWS CLI
-    /// does), else none (legacy profiles get no refresh token).
-    pub fn registration_scopes(&self) -> Vec<String> {
-        match (&self.scopes, &self.session) {
-            (Some(scopes), _) if !scopes.is_empty() => scopes.clone(),
-            (_, Some(_)) => vec![DEFAULT_SCOPE.to_string()],
-            (_, None) => Vec::new(),
-        }
-    }
-}
-
-/// The scope the AWS CLI asks for when an sso-session names none: the one
-/// that gives refresh tokens.
-pub const DEFAULT_SCOPE: &str = "sso:account:access";
-
-/// Whether the profile signs in with SSO (it names a session or a start URL).
-pub fn is_sso(profile: &Profile) -> bool {
-    profile.get_nonempty("sso_session").is_some() || profile.get_nonempty("sso_start_url").is_some()
-}
-
-/// The profile's SSO settings, or `None` when it is no SSO profile. What
-/// is missing or wrong is a configuration error that says what to add.
-pub fn from_profile(
-    profiles: &Profiles,
-    profile: &Profile,
-) -> Result<Option<SsoProfile>, UsageError> {
-    let name = &profile.name;
-    let session = profile.scalar("sso_session")?;
-    let legacy_url = profile.scalar("sso_start_url")?;
-    if session.is_none() && legacy_url.is_none() {
-        return Ok(None);
-    }
-    let (start_url, region, scopes) = match session {
-        Some(session) => {
-            let section = profiles.sso_session(session).ok_or_else(|| {
-                UsageError::new(format!(
-                    "profile `{name}` has sso_session = {session}, but the config file has no [sso-session {session}] section"
-                ))
-            })?;
-            let needed = |key: &str| -> Result<String, UsageError> {
-                section.scalar(key)?.map(str::to_string).ok_or_else(|| {
-                    UsageError::new(format!(
-                        "the [sso-session {session}] section (used by profile `{name}`) has no {key}"
-                    ))
-                })
-            };
-            // The AWS CLI's parse_sso_registration_scopes.
-            let scopes = section.scalar("sso_registration_scopes")?.map(|scopes| {
-                scopes
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            });
-            (needed("sso_start_url")?, needed("sso_region")?, scopes)
-        }
-        None => {
-            let region = profile.scalar("sso_region")?.ok_or_else(|| {
-                UsageError::new(format!(
-                    "profile `{name}` has sso_start_url but no sso_region (the region of your IAM Identity Center)"
-                ))
-            })?;
-            (
-                legacy_url.unwrap_or_default().to_string(),
-                region.to_string(),
-                None,
-            )
-        }
-    };
-    if !crate::sts::is_valid_region(&region) {
-        return Err(crate::sts::invalid_region(
-            &region,
-            &format!("the sso_region of profile `{name}`"),
-        ));
-    }
-    let needed = |key: &str, what: &str| -> Result<String, UsageError> {
-        profile.scalar(key)?.map(str::to_string).ok_or_else(|| {
-            UsageError::new(format!(
-                "profile `{name}` signs in with SSO but has no {key} ({what}): add it, or use it only as a source of sso_session"
-            ))
-        })
-    };
-    Ok(Some(SsoProfile {
-        session: session.map(str::to_string),
-        start_url,
-        region,
-        account_id: needed("sso_account_id", "the account whose role it takes")?,
-        role_name: needed("sso_role_name", "the permission set's role name")?,
-        scopes,
-    }))
-}
 
 /// What names the sign-in in messages: the session, else the start URL.
 fn sign_in_name(sso: &SsoProfile) -> String {
@@ -363,7 +255,7 @@ impl<'a> Tokens<'a> {
             .oidc
             .start_device_authorization(&registration, &self.sso.start_url)
             .context("StartDeviceAuthorization failed")?;
-        show_sign_in(self.env, self.sso, &authorization);
+        page::show_sign_in(self.env, self.sso, &authorization);
         let grant = flow::poll(
             self.oidc,
             &registration,
@@ -403,110 +295,10 @@ fn check_token_text(token: &str) -> Result<()> {
     }
 }
 
-/// Shows the sign-in page and code on the terminal (stderr without one)
-/// and opens `$BROWSER` on it, if set.
-// The one call site of the browser: to be the shared module of `mfa
-// console` (src/browser.rs) once both are in.
-fn show_sign_in(env: &Env, sso: &SsoProfile, authorization: &DeviceAuthorization) {
-    let page = printable(&authorization.verification_uri);
-    crate::terminal::say(&format!(
-        "Sign in to {} in your browser:\n  {page}\nand check that the page shows the code {}\n",
-        sign_in_name(sso),
-        printable(&authorization.user_code)
-    ));
-    // Only a web page goes to the browser: never something it would read
-    // as an option or a local file.
-    let web = page.starts_with("https://") || page.starts_with("http://");
-    if let Some(browser) = env.get("BROWSER").filter(|_| web) {
-        open_browser(browser, &page);
-    }
-}
-
-/// What the service sent, without anything that could move the terminal's
-/// cursor or change its settings.
-fn printable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
-}
-
-/// Runs `$BROWSER` (its first `:`-separated command, split into words, no
-/// shell; `%s` is the URL, else the URL is the last argument), detached
-/// from stdout so that `eval "$(mfa env …)"` does not wait for it.
-fn open_browser(browser: &str, url: &str) {
-    let Some(command) = browser.split(':').map(str::trim).find(|c| !c.is_empty()) else {
-        return;
-    };
-    let Ok(mut words) = shell_words::split(command) else {
-        eprintln!("mfa: BROWSER cannot be split into words; open the page yourself");
-        return;
-    };
-    if words.iter().any(|w| w.contains("%s")) {
-        for word in &mut words {
-            *word = word.replace("%s", url);
-        }
-    } else {
-        words.push(url.to_string());
-    }
-    let Some((program, args)) = words.split_first() else {
-        return;
-    };
-    let started = std::process::Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    if let Err(e) = started {
-        eprintln!("mfa: cannot start the browser ({program}): {e}; open the page yourself");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn profiles(config: &str) -> Profiles {
-        let c = crate::config::document::parse(
-            config,
-            std::path::Path::new("config"),
-            crate::config::FileKind::Config,
-        )
-        .unwrap();
-        Profiles::from_documents(Some(&c), None)
-    }
-
-    fn sso_of(p: &Profiles, name: &str) -> Result<Option<SsoProfile>, UsageError> {
-        from_profile(p, p.get(name).unwrap())
-    }
-
-    #[test]
-    fn sessions_and_legacy_profiles_are_read_and_what_is_missing_is_named() {
-        let p = profiles(
-            "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
-             [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
-             sso_registration_scopes = sso:account:access, extra\n\
-             [profile old]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-east-1\n\
-             sso_account_id = 1\nsso_role_name = R\n\
-             [profile nosession]\nsso_session = gone\nsso_account_id = 1\nsso_role_name = R\n\
-             [profile norole]\nsso_session = corp\nsso_account_id = 1\n\
-             [profile plain]\nregion = eu-west-1\n",
-        );
-        let dev = sso_of(&p, "dev").unwrap().unwrap();
-        assert_eq!(dev.session.as_deref(), Some("corp"));
-        assert_eq!(dev.start_url, "https://corp.awsapps.com/start");
-        assert_eq!(
-            (dev.region.as_str(), dev.account_id.as_str()),
-            ("eu-west-1", "111122223333")
-        );
-        assert_eq!(dev.registration_scopes(), ["sso:account:access", "extra"]);
-        let old = sso_of(&p, "old").unwrap().unwrap();
-        assert_eq!(old.registration_scopes(), Vec::<String>::new());
-        assert_eq!((old.session, old.region.as_str()), (None, "us-east-1"));
-        let e = sso_of(&p, "nosession").unwrap_err();
-        assert!(e.0.contains("no [sso-session gone] section"), "{e}");
-        let e = sso_of(&p, "norole").unwrap_err();
-        assert!(e.0.contains("no sso_role_name"), "{e}");
-        assert_eq!(sso_of(&p, "plain").unwrap(), None);
-    }
+    use profile::tests::{profiles, sso_of};
 
     /// OIDC that refreshes with `refresh`, and never signs in.
     struct RefreshOnly {
@@ -526,7 +318,7 @@ mod tests {
             &self,
             _: &Registration,
             _: &str,
-        ) -> Result<DeviceAuthorization, crate::aws::AwsError> {
+        ) -> Result<flow::DeviceAuthorization, crate::aws::AwsError> {
             panic!("no sign-in expected")
         }
         fn create_token_with_device_code(
@@ -617,38 +409,5 @@ mod tests {
         // Now good for an hour: nothing more is asked.
         assert_eq!(run(&oidc).unwrap(), "new");
         assert_eq!(oidc.asked.get(), 1);
-    }
-
-    #[test]
-    fn what_the_service_sends_reaches_the_terminal_without_control_characters() {
-        assert_eq!(printable("https://x/\u{1b}[2J?a\r\n"), "https://x/[2J?a");
-    }
-
-    #[test]
-    fn browser_commands_take_the_url_without_a_shell() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("opened");
-        let script = dir.path().join("browser");
-        std::fs::write(
-            &script,
-            format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", out.display()),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
-        open_browser(
-            &format!("{} --new-tab:other", script.display()),
-            "https://x/?a=1;b",
-        );
-        for _ in 0..100 {
-            if std::fs::read_to_string(&out).is_ok_and(|t| t.ends_with('\n')) {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        assert_eq!(
-            std::fs::read_to_string(&out).unwrap(),
-            "--new-tab\nhttps://x/?a=1;b\n"
-        );
     }
 }
