@@ -475,3 +475,50 @@ fn doctor_checks_sso_profiles_and_skips_a_session_only_one() {
         "{report}"
     );
 }
+
+#[test]
+fn exec_write_and_aliases_work_for_sso_profiles_as_for_keys() {
+    let (aws, sandbox) = setup();
+    signed_in(&aws, &sandbox, 3600);
+    let exec = sandbox.run(&[
+        "exec",
+        "dev",
+        "--",
+        "sh",
+        "-c",
+        "echo \"$AWS_ACCESS_KEY_ID $MFA_PROFILE\"",
+    ]);
+    assert!(exec.status.success(), "{}", stderr(&exec));
+    let sso_key = aws.last_call("GetRoleCredentials")["returned_access_key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(stdout(&exec).trim(), format!("{sso_key} dev"));
+
+    // The AWS CLI would read the SSO settings of [dev]: the keys go beside it.
+    let write = sandbox.run(&["write", "dev"]);
+    assert!(write.status.success(), "{}", stderr(&write));
+    assert!(stderr(&write).contains("dev-mfa"), "{}", stderr(&write));
+    let credentials = std::fs::read_to_string(sandbox.path(".aws/credentials")).unwrap();
+    assert!(
+        credentials.contains(&format!("[dev-mfa]\naws_access_key_id = {sso_key}\n")),
+        "{credentials}"
+    );
+
+    // `aws-dev` from `mfa alias` runs with the SSO role's credentials.
+    let script = format!(
+        "eval \"$('{bin}' init bash)\"\neval \"$('{bin}' alias --shell bash --mode exec --command=)\"\naws-dev sh -c 'echo \"$AWS_ACCESS_KEY_ID\"'\n",
+        bin = env!("CARGO_BIN_EXE_mfa")
+    );
+    let mut command = sandbox.command("bash");
+    command.args(["--norc", "--noprofile", "-c", &script]);
+    detach_from_terminal(&mut command);
+    let aliased = command.output().unwrap();
+    assert!(aliased.status.success(), "{}", stderr(&aliased));
+    assert_eq!(stdout(&aliased).trim(), sso_key);
+    assert_eq!(
+        aws.count("GetRoleCredentials"),
+        1,
+        "all from the one cached session"
+    );
+}
