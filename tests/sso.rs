@@ -522,3 +522,22 @@ fn exec_write_and_aliases_work_for_sso_profiles_as_for_keys() {
         "all from the one cached session"
     );
 }
+
+#[test]
+fn two_terminals_that_need_a_sign_in_share_one() {
+    let (aws, sandbox) = setup();
+    aws.sso_settings(json!({"interval": 1}));
+    let (mut first, _) = on_terminal(&sandbox, &["env", "--shell", "bash", "dev"]);
+    first.exp_string("Sign in to SSO session `corp`").unwrap();
+    // The second (another profile of the same session) waits for it
+    // instead of opening a second page.
+    let (mut second, _) = on_terminal(&sandbox, &["env", "--shell", "bash", "ops"]);
+    second.exp_string("waiting for another mfa run").unwrap();
+    aws.sso_approve();
+    for term in [&mut first, &mut second] {
+        term.exp_string("export AWS_ACCESS_KEY_ID=").unwrap();
+        term.exp_eof().unwrap();
+    }
+    assert_eq!(aws.count("StartDeviceAuthorization"), 1, "one sign-in");
+    assert_eq!(aws.count("GetRoleCredentials"), 2);
+}

@@ -138,7 +138,11 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
         duration: args.duration,
     };
     let chain = resolve::resolve(&profiles, &name, &overrides)?;
-    let cache = Cache::from_env(env);
+    let cache = match chain.root {
+        // Another run may be signing in for the same SSO credentials.
+        Root::Sso { .. } => crate::sso::cache_for_sign_in(env),
+        _ => Cache::from_env(env),
+    };
     let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref())?);
     let mut codes = Codes {
         token: args.token.clone(),

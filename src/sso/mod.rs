@@ -34,6 +34,21 @@ fn sign_in_name(sso: &SsoProfile) -> String {
     }
 }
 
+/// How long a run waits, unless `MFA_LOCK_WAIT` says otherwise, for
+/// another that holds an SSO lock: a sign-in lasts as long as the person
+/// in the browser takes (up to the code's life, ten minutes at AWS), and a
+/// run that stopped waiting would start a second sign-in, a second tab.
+pub const SIGN_IN_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The cache, its locks waiting through another run's sign-in.
+pub fn cache_for_sign_in(env: &Env) -> Cache {
+    let mut cache = Cache::from_env(env);
+    if env.get("MFA_LOCK_WAIT").is_none() {
+        cache.lock_wait = cache.lock_wait.max(SIGN_IN_WAIT);
+    }
+    cache
+}
+
 /// The lock all runs take before they refresh or replace the token.
 fn token_lock(sso: &SsoProfile) -> Key {
     Key::new(EntryKind::Sso, &["token", &token::token_file_name(sso)])
@@ -77,7 +92,7 @@ pub fn role_credentials(env: &Env, profile: &str, sso: &SsoProfile) -> Result<Cr
 pub fn login(env: &Env, profile: &str, sso: &SsoProfile) -> Result<()> {
     let api = sdk::SdkSso::new(profile, &sso.region);
     let tokens = Tokens::new(env, profile, sso, &api, true);
-    let cache = Cache::from_env(env);
+    let cache = cache_for_sign_in(env);
     let _lock = cache.lock(&token_lock(sso))?;
     let cached = token::read(&tokens.dir(), sso);
     tokens.sign_in(cached.as_ref())?;
@@ -137,7 +152,7 @@ impl<'a> Tokens<'a> {
         if let Some(token) = cached.as_ref().filter(|t| usable(t)) {
             return Ok(token.access_token().unwrap_or_default().to_string());
         }
-        let cache = Cache::from_env(self.env);
+        let cache = cache_for_sign_in(self.env);
         let _lock = cache.lock(&token_lock(self.sso))?;
         // Another run may have renewed it while this one waited.
         let cached = token::read(&self.dir(), self.sso);
@@ -299,6 +314,17 @@ fn check_token_text(token: &str) -> Result<()> {
 mod tests {
     use super::*;
     use profile::tests::{profiles, sso_of};
+
+    #[test]
+    fn runs_wait_through_a_sign_in_unless_mfa_lock_wait_says_otherwise() {
+        let wait =
+            |pairs: &[(&str, &str)]| cache_for_sign_in(&Env::from_pairs(pairs.to_vec())).lock_wait;
+        assert_eq!(wait(&[("HOME", "/h")]), SIGN_IN_WAIT);
+        assert_eq!(
+            wait(&[("HOME", "/h"), ("MFA_LOCK_WAIT", "5")]),
+            std::time::Duration::from_secs(5)
+        );
+    }
 
     /// OIDC that refreshes with `refresh`, and never signs in.
     struct RefreshOnly {
