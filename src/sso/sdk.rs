@@ -65,13 +65,21 @@ impl SdkSso {
         })?;
         let missing = || RoleError::Aws(AwsError::Other("the answer held no credentials".into()));
         let c = output.role_credentials().ok_or_else(missing)?;
-        Ok(Credentials {
+        let credentials = Credentials {
             access_key_id: c.access_key_id().ok_or_else(missing)?.to_string(),
             secret_access_key: c.secret_access_key().ok_or_else(missing)?.to_string(),
             session_token: Some(c.session_token().ok_or_else(missing)?.to_string()),
             // Milliseconds since the epoch.
             expiration: Some(c.expiration().div_euclid(1000)),
-        })
+        };
+        // They go into HTTP headers and shells: refused as STS's would be
+        // (an answer, not the configuration: exit 1), the value not shown.
+        match credentials.invalid_part() {
+            None => Ok(credentials),
+            Some(part) => Err(RoleError::Aws(AwsError::Other(format!(
+                "GetRoleCredentials answered with a {part} that is not printable ASCII without spaces; it was not used"
+            )))),
+        }
     }
 }
 
