@@ -38,6 +38,11 @@ impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AwsError::InvalidCode(message) => write!(f, "the MFA code was not accepted: {message}"),
+            // SSO OIDC's errors carry no message (their text is OAuth's
+            // `error_description`).
+            AwsError::Service { code, message } if message.is_empty() => {
+                write!(f, "AWS refused: {code}")
+            }
             AwsError::Service { code, message } => write!(f, "AWS refused: {code}: {message}"),
             AwsError::Unreachable(message) => write!(f, "AWS could not be reached: {message}"),
             AwsError::Other(message) => write!(f, "the call failed: {message}"),

@@ -26,6 +26,8 @@ pub enum EntryKind {
     Session,
     /// AssumeRole.
     Role,
+    /// GetRoleCredentials of an SSO profile (and the lock on its token).
+    Sso,
 }
 
 impl EntryKind {
@@ -34,6 +36,7 @@ impl EntryKind {
             EntryKind::MfaSession => "mfa-session",
             EntryKind::Session => "session",
             EntryKind::Role => "role",
+            EntryKind::Sso => "sso",
         }
     }
 }

@@ -46,6 +46,8 @@ pub enum Command {
     Status(JsonArgs),
     /// Delete cached sessions
     Clear(ClearArgs),
+    /// Sign in to an SSO profile's IAM Identity Center in the browser (shared with `aws sso login`)
+    Login(LoginArgs),
     /// Print the shell hook: `mfa use`, `mfa off`, the prompt countdown, renewal in place
     Init(InitArgs),
     /// Print one short command per profile (aws-prod, aws-stage, …)
@@ -406,6 +408,13 @@ pub struct UseArgs {
     pub profile: Option<String>,
     #[command(flatten)]
     pub session: SessionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// SSO profile to sign in for (default: $AWS_PROFILE, else `default`)
+    #[arg(add = ArgValueCompleter::new(complete_profiles))]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Args)]

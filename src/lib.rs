@@ -26,6 +26,7 @@ pub mod prompt;
 pub mod resolve;
 pub mod session;
 pub mod shell;
+pub mod sso;
 pub mod startup_file;
 pub mod sts;
 pub mod terminal;

@@ -28,6 +28,11 @@ pub enum Root {
         profile: String,
         backend: &'static str,
     },
+    /// An SSO profile: role credentials from the SSO portal (SPEC §11).
+    Sso {
+        profile: String,
+        sso: crate::sso::SsoProfile,
+    },
 }
 
 impl Root {
@@ -35,7 +40,8 @@ impl Root {
         match self {
             Root::Keys { profile, .. }
             | Root::Process { profile, .. }
-            | Root::Stored { profile, .. } => profile,
+            | Root::Stored { profile, .. }
+            | Root::Sso { profile, .. } => profile,
         }
     }
 }
@@ -355,6 +361,12 @@ fn walk(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain,
                 backend,
             };
         }
+        if let Some(sso) = crate::sso::from_profile(profiles, current)? {
+            break Root::Sso {
+                profile: current.name.clone(),
+                sso,
+            };
+        }
         if let Some(command) = current.scalar("credential_process")? {
             break Root::Process {
                 profile: current.name.clone(),
@@ -448,16 +460,10 @@ fn no_credentials(profile: &Profile, visited: &[&Profile]) -> UsageError {
     } else {
         String::new()
     };
-    let sso = profile.get_nonempty("sso_start_url").is_some()
-        || profile.get_nonempty("sso_session").is_some();
-    let hint = if sso {
-        "it is an SSO profile; SSO sign-in does its own MFA (`aws sso login`)".to_string()
-    } else {
-        format!(
-            "add its keys with `mfa add {}` (or aws_access_key_id and aws_secret_access_key in the credentials file), or role_arn with source_profile, or credential_process",
-            profile.name
-        )
-    };
+    let hint = format!(
+        "add its keys with `mfa add {}` (or aws_access_key_id and aws_secret_access_key in the credentials file), or role_arn with source_profile, or credential_process, or sso_session with sso_account_id and sso_role_name",
+        profile.name
+    );
     UsageError::new(format!(
         "profile `{}`{via} has no credentials: {hint}",
         profile.name
@@ -641,7 +647,26 @@ mod tests {
         let e = resolve(&p, "ec2", &Overrides::default()).unwrap_err();
         assert!(e.0.contains("credential_source"), "{e}");
         let e = resolve(&p, "sso", &Overrides::default()).unwrap_err();
-        assert!(e.0.contains("SSO"), "{e}");
+        assert!(e.0.contains("no [sso-session corp] section"), "{e}");
+    }
+
+    #[test]
+    fn an_sso_profile_is_a_root_and_roles_go_on_top_of_it() {
+        let p = profiles(
+            "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+             [profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
+             [profile admin]\nrole_arn = arn:aws:iam::444455556666:role/admin\nsource_profile = dev\n",
+            "",
+        );
+        let dev = resolve(&p, "dev", &Overrides::default()).unwrap();
+        assert!(
+            matches!(&dev.root, Root::Sso { profile, sso } if profile == "dev" && sso.role_name == "Dev")
+        );
+        let admin = resolve(&p, "admin", &Overrides::default()).unwrap();
+        assert_eq!(admin.root, dev.root);
+        assert_eq!(admin.roles.len(), 1);
+        assert_eq!(kind(&p, p.get("dev").unwrap()), "sso");
+        assert_eq!(kind(&p, p.get("admin").unwrap()), "role");
     }
 
     /// `p0` holds keys; `p{i}` assumes a role with `p{i-1}`'s credentials.

@@ -39,11 +39,21 @@ fn root_identity(root: &Root) -> String {
         Root::Process { command, .. } => format!("process:{command}"),
         // By profile: a cache hit must not open the store to learn the key id.
         Root::Stored { profile, .. } => format!("stored:{profile}"),
+        Root::Sso { sso, .. } => format!(
+            "sso:{}\n{}\n{}\n{}",
+            sso.start_url,
+            sso.session.as_deref().unwrap_or(""),
+            sso.account_id,
+            sso.role_name
+        ),
     }
 }
 
 /// The key of the session made from the root keys.
 pub fn base_key(chain: &Chain) -> Key {
+    if let Root::Sso { .. } = chain.root {
+        return Key::new(EntryKind::Sso, &[&root_identity(&chain.root)]);
+    }
     let kind = if chain.mfa_serial.is_some() {
         EntryKind::MfaSession
     } else {
@@ -120,41 +130,50 @@ impl Engine<'_> {
             return Ok((credentials.clone(), needs_code));
         }
         let key = base_key(chain);
+        // SSO role credentials are temporary: a role above that wants MFA
+        // gets the code with its AssumeRole, as for temporary keys.
+        let sso = matches!(chain.root, Root::Sso { .. });
+        let cached_needs_code = sso && needs_code;
         if !force && let Some(credentials) = self.fresh(&key) {
-            return Ok((credentials, false));
+            return Ok((credentials, cached_needs_code));
         }
         let _lock = self.cache.lock(&key)?;
         if !force && let Some(credentials) = self.fresh(&key) {
-            return Ok((credentials, false));
+            return Ok((credentials, cached_needs_code));
         }
         let root = (self.fetch_root)(&chain.root)?;
         check_root(&chain.root, &root, self.clock.now())?;
-        if !root.is_long_term() {
+        let (credentials, action) = if sso {
+            (root, "GetRoleCredentials")
+        } else if !root.is_long_term() {
             return Ok((root, needs_code));
-        }
-        let duration = chain.session_duration;
-        let credentials = match chain.mfa_serial.as_deref() {
-            Some(serial) => self.with_code(chain, serial, "GetSessionToken", |sts, code| {
-                sts.get_session_token(&root, Some(serial), Some(code), duration)
-            })?,
-            None => self
-                .sts
-                .get_session_token(&root, None, None, duration)
-                .map_err(|e| sts_error(e, "GetSessionToken", chain.root.profile()))?,
+        } else {
+            let duration = chain.session_duration;
+            let credentials = match chain.mfa_serial.as_deref() {
+                Some(serial) => self.with_code(chain, serial, "GetSessionToken", |sts, code| {
+                    sts.get_session_token(&root, Some(serial), Some(code), duration)
+                })?,
+                None => self
+                    .sts
+                    .get_session_token(&root, None, None, duration)
+                    .map_err(|e| sts_error(e, "GetSessionToken", chain.root.profile()))?,
+            };
+            (credentials, "GetSessionToken")
         };
-        let credentials = check_issued(credentials, "GetSessionToken")?;
+        let credentials = check_issued(credentials, action)?;
         self.cache.write(
             &key,
             &Entry {
                 version: ENTRY_VERSION,
                 kind: key.kind,
                 profile: chain.root.profile().to_string(),
-                mfa_serial: chain.mfa_serial.clone(),
+                // The serial that guards this session (none guards SSO's).
+                mfa_serial: chain.mfa_serial.clone().filter(|_| !sso),
                 role_arn: None,
                 credentials: credentials.clone(),
             },
         );
-        Ok((credentials, false))
+        Ok((credentials, cached_needs_code))
     }
 
     fn role(&mut self, chain: &Chain, index: usize, force: bool) -> Result<Credentials> {
@@ -280,6 +299,7 @@ pub fn check_root(root: &Root, credentials: &Credentials, now: i64) -> Result<()
         Root::Stored { profile, backend } => {
             format!("the {backend} key store entry of profile `{profile}`")
         }
+        Root::Sso { profile, .. } => format!("the SSO portal, for profile `{profile}`"),
     };
     if let Some(part) = credentials.invalid_part() {
         bail!(crate::error::UsageError::new(format!(

@@ -159,7 +159,7 @@ fn status_shows_the_shell_session_and_the_cached_ones() {
         .config(&standard_config())
         .credentials(&standard_credentials());
     let empty = json_of(&sandbox.run(&["status", "--json"]));
-    assert_eq!(empty, json!({"shell": null, "cached": []}));
+    assert_eq!(empty, json!({"shell": null, "cached": [], "sso": []}));
 
     assert!(
         sandbox

@@ -1,5 +1,6 @@
 //! `mfa clear`: deletes cached sessions — a profile's (every entry its
-//! chain uses, the MFA session included) or all of them.
+//! chain uses, the MFA session included) or all of them. An SSO sign-in
+//! (the AWS CLI's token) is not mfa's cache and stays.
 
 use anyhow::Result;
 
@@ -24,6 +25,14 @@ pub fn run(args: ClearArgs, env: &Env) -> Result<()> {
         };
         for name in &names {
             let chain = resolve::resolve(&profiles, name, &Overrides::default())?;
+            if let resolve::Root::Sso { sso, .. } = &chain.root {
+                // The sign-in is the AWS CLI's too: clearing mfa's cache
+                // must not sign the user out of `aws` as well.
+                eprintln!(
+                    "mfa: profile `{name}`: the SSO sign-in ({}) is kept, shared with the AWS CLI; `aws sso logout` ends it",
+                    sso.session.as_deref().unwrap_or(&sso.start_url)
+                );
+            }
             let mut keys = vec![base_key(&chain)];
             keys.extend((0..chain.roles.len()).map(|i| role_key(&chain, i)));
             for key in keys {

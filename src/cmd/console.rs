@@ -83,7 +83,9 @@ pub fn run(args: ConsoleArgs, env: &Env) -> Result<()> {
     };
     runtime.block_on(async {
         let redirect = OneTimeRedirect::bind()?;
-        let mut child = browser.open(&redirect.address())?;
+        let mut child = browser
+            .open(&redirect.address())
+            .map_err(|e| anyhow::anyhow!("{e:#}, or use --print to print the URL instead"))?;
         eprintln!(
             "mfa: opening the AWS console for profile `{name}` (browser from {})",
             browser.source()

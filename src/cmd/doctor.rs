@@ -219,8 +219,10 @@ fn profile_file(check: &'static str, path: &Path, kind: FileKind) -> Finding {
 // -- profiles ---------------------------------------------------------------
 
 /// Every profile that is meant to give credentials resolves (SPEC §2):
-/// loops, missing keys, missing sources. SSO profiles and profiles that
-/// only hold settings (`[default]` with a region) are not mfa's to judge.
+/// loops, missing keys, missing sources, SSO profiles without their
+/// session. Profiles that only hold settings (`[default]` with a region,
+/// an `sso_session` with no account and role, for `aws sso login`) are
+/// not mfa's to judge.
 fn resolution(profiles: &Profiles, env: &Env) -> Vec<Finding> {
     let config = display(&crate::config::config_path(env));
     let mut findings = Vec::new();
@@ -230,10 +232,18 @@ fn resolution(profiles: &Profiles, env: &Env) -> Vec<Finding> {
             continue;
         };
         let kind = resolve::kind_with_chain(profile, None);
-        let settings_only = kind == "other"
-            && profile.get_nonempty("mfa_serial").is_none()
-            && profile.get_nonempty("source_profile").is_none();
-        if kind == "sso" || settings_only {
+        let settings_only = match kind {
+            "other" => {
+                profile.get_nonempty("mfa_serial").is_none()
+                    && profile.get_nonempty("source_profile").is_none()
+            }
+            "sso" => {
+                profile.get_nonempty("sso_account_id").is_none()
+                    && profile.get_nonempty("sso_role_name").is_none()
+            }
+            _ => false,
+        };
+        if settings_only {
             skipped += 1;
             continue;
         }
@@ -257,7 +267,7 @@ fn resolution(profiles: &Profiles, env: &Env) -> Vec<Finding> {
             let mut message = format!("{resolved} profile(s) resolve");
             if skipped > 0 {
                 message.push_str(&format!(
-                    " ({skipped} SSO or settings-only profile(s) not checked)"
+                    " ({skipped} settings-only profile(s) not checked)"
                 ));
             }
             findings.push(ok("profiles", message));

@@ -16,6 +16,7 @@ mod hook_only;
 pub mod init;
 mod keys;
 pub mod list;
+mod login;
 mod onboard;
 pub mod policy;
 mod prompt;
@@ -48,6 +49,7 @@ pub fn run(command: Command, env: &Env) -> Result<()> {
         Command::Roles(args) => roles::run(args, env),
         Command::Status(args) => status::run(args, env),
         Command::Clear(args) => clear::run(args, env),
+        Command::Login(args) => login::run(args, env),
         Command::Init(args) => init::run(args),
         Command::Alias(args) => alias::run(args, env),
         Command::Completions(args) => completions::run(args),
@@ -106,6 +108,7 @@ fn fetch_unchecked(env: &Env, root: &Root) -> Result<Credentials> {
             crate::session::check_process_loop(env, profile)?;
             crate::session::run_credential_process(profile, command)
         }
+        Root::Sso { profile, sso } => crate::sso::role_credentials(env, profile, sso),
         Root::Stored { profile, .. } => {
             let store = crate::keystore::open_for(env, profile)?
                 .ok_or_else(|| anyhow::anyhow!("profile `{profile}` has no keys in a key store"))?;
@@ -141,7 +144,11 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
         duration: args.duration,
     };
     let chain = resolve::resolve(&profiles, &name, &overrides)?;
-    let cache = Cache::from_env(env);
+    let cache = match chain.root {
+        // Another run may be signing in for the same SSO credentials.
+        Root::Sso { .. } => crate::sso::cache_for_sign_in(env),
+        _ => Cache::from_env(env),
+    };
     let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref())?);
     let mut codes = Codes {
         token: args.token.clone(),

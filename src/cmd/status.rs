@@ -27,10 +27,45 @@ struct Cached {
     seconds_left: Option<i64>,
 }
 
+/// An SSO sign-in the config uses (the AWS CLI's token, shared).
+#[derive(Debug, Serialize)]
+struct SsoSignIn {
+    /// The sso-session's name, else the start URL (legacy profiles).
+    name: String,
+    start_url: String,
+    expires_at: Option<String>,
+    seconds_left: Option<i64>,
+}
+
 #[derive(Debug, Serialize)]
 struct Status {
     shell: Option<ShellSession>,
     cached: Vec<Cached>,
+    sso: Vec<SsoSignIn>,
+}
+
+/// Each SSO sign-in the profiles use, once, with its token's time left.
+fn sso_sign_ins(env: &Env, now: i64) -> Vec<SsoSignIn> {
+    let Ok(files) = crate::config::load(env) else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::HashSet::new();
+    files
+        .profiles
+        .list
+        .iter()
+        .filter_map(|p| crate::sso::from_profile(&files.profiles, p).ok().flatten())
+        .filter(|sso| seen.insert(crate::sso::token::token_file_name(sso)))
+        .map(|sso| {
+            let expires = crate::sso::token_expires_at(env, &sso);
+            SsoSignIn {
+                name: sso.session.clone().unwrap_or_else(|| sso.start_url.clone()),
+                start_url: sso.start_url.clone(),
+                expires_at: expires.map(rfc3339),
+                seconds_left: expires.map(|e| e.saturating_sub(now)),
+            }
+        })
+        .collect()
 }
 
 fn status(env: &Env, cache: &Cache, now: i64) -> Status {
@@ -58,7 +93,11 @@ fn status(env: &Env, cache: &Cache, now: i64) -> Status {
             seconds_left: e.credentials.expiration.map(|x| x.saturating_sub(now)),
         })
         .collect();
-    Status { shell, cached }
+    Status {
+        shell,
+        cached,
+        sso: sso_sign_ins(env, now),
+    }
 }
 
 fn left(seconds: Option<i64>) -> String {
@@ -102,6 +141,24 @@ pub fn run(args: JsonArgs, env: &Env) -> Result<()> {
             .collect();
         text.push_str(&crate::output::table(
             &["  PROFILE", "KIND", "FOR", "LEFT"],
+            &rows,
+        ));
+    }
+    if !status.sso.is_empty() {
+        text.push_str("sso sign-ins:\n");
+        let rows: Vec<Vec<String>> = status
+            .sso
+            .iter()
+            .map(|s| {
+                let left = match s.seconds_left {
+                    None => "not signed in".to_string(),
+                    seconds => left(seconds),
+                };
+                vec![format!("  {}", s.name), s.start_url.clone(), left]
+            })
+            .collect();
+        text.push_str(&crate::output::table(
+            &["  SESSION", "START URL", "LEFT"],
             &rows,
         ));
     }

@@ -25,7 +25,11 @@ pub enum Section {
     /// A profile. `bare_default` is true for `[default]` in the config file,
     /// which loses to `[profile default]` when both are present.
     Profile { name: String, bare_default: bool },
-    /// A well-formed section that is not a profile (`[sso-session x]`,
+    /// `[sso-session NAME]` in the config file: what SSO profiles that name
+    /// it with `sso_session` share (start URL, region, scopes). Not a
+    /// profile.
+    SsoSession { name: String },
+    /// A well-formed section that is not a profile (`[services x]`,
     /// `[services x]`, or a profile with a name the SDKs reject). Its
     /// properties are read past and belong to no profile.
     Ignored { reason: String },
@@ -199,6 +203,7 @@ pub enum ItemRef<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SectionRef<'a> {
     Profile { name: &'a str, bare_default: bool },
+    SsoSession { name: &'a str },
     Ignored { reason: String },
 }
 
@@ -212,6 +217,9 @@ impl Item {
                     name,
                     bare_default: *bare_default,
                 })
+            }
+            Item::Section(Section::SsoSession { name }) => {
+                ItemRef::Section(SectionRef::SsoSession { name })
             }
             Item::Section(Section::Ignored { reason }) => ItemRef::Section(SectionRef::Ignored {
                 reason: reason.clone(),
@@ -232,6 +240,11 @@ impl ItemRef<'_> {
                 Item::Section(Section::Profile {
                     name: name.to_string(),
                     bare_default: *bare_default,
+                })
+            }
+            ItemRef::Section(SectionRef::SsoSession { name }) => {
+                Item::Section(Section::SsoSession {
+                    name: name.to_string(),
                 })
             }
             ItemRef::Section(SectionRef::Ignored { reason }) => Item::Section(Section::Ignored {
@@ -473,6 +486,9 @@ fn parse_section(line: &str, kind: FileKind) -> Result<SectionRef<'_>, String> {
             "`[{inner}]` is not a profile section of a config file (write `[profile {inner}]`)"
         )),
         (FileKind::Config, Some("profile")) => profile(name, false),
+        (FileKind::Config, Some("sso-session")) if is_valid_name(name) => {
+            Ok(SectionRef::SsoSession { name })
+        }
         (FileKind::Config, Some(other)) => {
             ignored(format!("`[{other} …]` sections are not profiles"))
         }

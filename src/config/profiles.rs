@@ -152,6 +152,16 @@ pub struct Profiles {
     /// The config and credentials files read, for messages that name a
     /// value's file and line.
     paths: [Option<PathBuf>; 2],
+    /// `[sso-session NAME]` sections of the config file, merged as profiles
+    /// are (duplicates merge, the last value wins). Not profiles.
+    sso_sessions: Vec<Profile>,
+}
+
+/// The section whose properties the lines being merged set.
+#[derive(Clone, Copy)]
+enum Target {
+    Profile(usize),
+    SsoSession(usize),
 }
 
 impl PartialEq for Profiles {
@@ -266,7 +276,7 @@ impl Profiles {
         lines: impl Iterator<Item = Result<(usize, ItemRef<'a>), E>>,
     ) -> Result<DefaultSections, E> {
         let mut seen = DefaultSections::default();
-        let mut current: Option<usize> = None;
+        let mut current: Option<Target> = None;
         // The property that continuation lines extend, in `current`.
         let mut last_property: Option<usize> = None;
         for line in lines {
@@ -285,8 +295,22 @@ impl Profiles {
                     current = if bare_default && skip_bare_default {
                         None
                     } else {
-                        Some(self.index_of_or_insert(name))
+                        Some(Target::Profile(self.index_of_or_insert(name)))
                     };
+                }
+                ItemRef::Section(SectionRef::SsoSession { name }) => {
+                    last_property = None;
+                    let i = match self.sso_sessions.iter().position(|s| s.name == name) {
+                        Some(i) => i,
+                        None => {
+                            self.sso_sessions.push(Profile {
+                                name: name.to_string(),
+                                ..Profile::default()
+                            });
+                            self.sso_sessions.len() - 1
+                        }
+                    };
+                    current = Some(Target::SsoSession(i));
                 }
                 ItemRef::Section(SectionRef::Ignored { .. }) => {
                     current = None;
@@ -299,14 +323,14 @@ impl Profiles {
                     if !document::is_valid_name(key) {
                         continue;
                     }
-                    if let Some(i) = current {
+                    if let Some(target) = current {
                         let origin = Origin { file, line: number };
-                        last_property = Some(self.list[i].set(key, value, origin));
+                        last_property = Some(self.section(target).set(key, value, origin));
                     }
                 }
                 ItemRef::Continuation { text } | ItemRef::SubProperty { text } => {
-                    if let (Some(i), Some(p)) = (current, last_property) {
-                        let value = &mut self.list[i].properties[p].value;
+                    if let (Some(target), Some(p)) = (current, last_property) {
+                        let value = &mut self.section(target).properties[p].value;
                         value.push('\n');
                         value.push_str(text);
                     }
@@ -314,6 +338,18 @@ impl Profiles {
             }
         }
         Ok(seen)
+    }
+
+    fn section(&mut self, target: Target) -> &mut Profile {
+        match target {
+            Target::Profile(i) => &mut self.list[i],
+            Target::SsoSession(i) => &mut self.sso_sessions[i],
+        }
+    }
+
+    /// The `[sso-session NAME]` section, if the config file has one.
+    pub fn sso_session(&self, name: &str) -> Option<&Profile> {
+        self.sso_sessions.iter().find(|s| s.name == name)
     }
 
     fn index_of_or_insert(&mut self, name: &str) -> usize {

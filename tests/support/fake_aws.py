@@ -86,6 +86,7 @@ Control API (JSON; these paths can never collide with AWS requests):
                       -> appends a fault (every field optional; see Fault)
   GET  /_fake/faults  -> {"faults": [...]} (remaining faults, for debugging)
   GET  /_fake/health  -> {"ok": true}
+  /_fake/sso/...      -> the SSO portal's and OIDC's controls: see fake_sso.py
 
 A call record is
   {"service", "action", "access_key_id", "session_token", "serial",
@@ -139,6 +140,9 @@ from xml.sax.saxutils import escape
 
 # The console's federation endpoint (`mfa console`): a module of its own.
 import fake_signin
+# IAM Identity Center (SSO portal and OIDC), which moto lacks: its own module.
+from fake_sso import FakeSso
+from fake_sso import control_app as sso_control_app
 
 LOG = logging.getLogger("fake_aws")
 
@@ -581,6 +585,11 @@ class FakeAws:
             self.state.calls.append(record)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+        # IAM Identity Center (the SSO portal and OIDC): fake_sso.py.
+        if environ.get("PATH_INFO", "").startswith("/_fake/sso/"):
+            return SSO_CONTROL(environ, start_response)
+        if FakeSso.route(environ) is not None:
+            return self.sso(environ, start_response)
         if environ.get("PATH_INFO", "").startswith("/_fake/"):
             return self.control(environ, start_response)
         if environ.get("PATH_INFO", "") == "/federation":
@@ -967,6 +976,32 @@ class FakeAws:
         with self.state.lock:
             self.state.doomed_sockets.add(sock)
 
+    # -- IAM Identity Center (see fake_sso.py) -----------------------------
+
+    def sso(self, environ: dict[str, Any], start_response: StartResponse):
+        """An SSO portal or OIDC call: answered by fake_sso.py, recorded
+        (and subject to faults) like every other call."""
+        service, action = FakeSso.route(environ) or ("", "")
+        body = read_body(environ)
+        record: dict[str, Any] = {"service": service, "action": action, "status": None,
+                                  "time": time.time(), "returned_access_key_id": None}
+        with self.state.lock:
+            self.state.calls.append(record)
+        fault = self.state.take_fault(action, None)
+        if fault is not None and fault.delay_ms > 0:
+            time.sleep(fault.delay_ms / 1000)
+        if fault is not None and fault.status is not None:
+            status, headers = fault.status, [("Content-Type", "application/json"),
+                                             ("x-amzn-ErrorType", fault.code or "InternalServerException")]
+            out = json.dumps({"message": fault.message or "Injected fault"}).encode()
+        else:
+            status, headers, out = SSO.handle(environ, body, record)
+        with self.state.lock:
+            record["status"] = status
+        headers.append(("Content-Length", str(len(out))))
+        start_response(status_line(status), headers)
+        return [out]
+
     # -- control API --------------------------------------------------------
 
     def control(self, environ: dict[str, Any], start_response: StartResponse):
@@ -1060,6 +1095,11 @@ class FakeAws:
         with state.lock:
             state.faults.append(fault)
             return 200, {"ok": True, "faults": len(state.faults)}
+
+
+# The one IAM Identity Center of this server, and its /_fake/sso/ controls.
+SSO = FakeSso()
+SSO_CONTROL = sso_control_app(SSO, read_body, status_line)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -1212,6 +1252,15 @@ class ClockSkew:
         skew = self
 
         class ShiftedDateHandler(WSGIRequestHandler):
+            def make_environ(self) -> dict[str, Any]:
+                # werkzeug drops headers with `_` in their names, and the SSO
+                # portal's bearer header is `x-amz-sso_bearer_token`.
+                environ = super().make_environ()
+                token = self.headers.get("x-amz-sso_bearer_token")
+                if token is not None:
+                    environ["fake_sso.bearer_token"] = token
+                return environ
+
             def date_time_string(self, timestamp: float | None = None) -> str:
                 now = time.time() if timestamp is None else timestamp
                 return super().date_time_string(now + skew.skew_seconds)

@@ -107,6 +107,33 @@ impl FakeAws {
         let body = serde_json::json!({ "size": size }).to_string();
         self.request("POST", "/_fake/iam_page_size", &body);
     }
+
+    /// A signed-in SSO token the fake portal accepts, as `aws sso login`
+    /// would have got it (see fake_sso.py): accessToken, refreshToken,
+    /// clientId, clientSecret, registrationExpiresAt (Unix seconds).
+    pub fn sso_grant(&self, expires_in: i64) -> Value {
+        let body = serde_json::json!({ "expires_in": expires_in }).to_string();
+        self.request("POST", "/_fake/sso/grant", &body)
+    }
+
+    /// Token and role lifetimes, the device flow's interval and expiry,
+    /// forced slow_down answers (see fake_sso.py).
+    pub fn sso_settings(&self, settings: Value) {
+        self.request("POST", "/_fake/sso/settings", &settings.to_string());
+    }
+
+    /// The device authorizations started so far.
+    pub fn sso_devices(&self) -> Vec<Value> {
+        self.request("GET", "/_fake/sso/devices", "")["devices"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Approves every pending device code, as the person in the browser would.
+    pub fn sso_approve(&self) {
+        self.request("POST", "/_fake/sso/approve", "{}");
+    }
 }
 
 impl Drop for FakeAws {
@@ -176,6 +203,8 @@ impl Sandbox {
             .env("HOME", &self.home)
             .env("AWS_ENDPOINT_URL_STS", &self.endpoint)
             .env("AWS_ENDPOINT_URL_IAM", &self.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO", &self.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.endpoint)
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("LANG", "C.UTF-8")
             .stdin(Stdio::null());
