@@ -12,6 +12,7 @@ pub mod code;
 pub mod config;
 pub mod context;
 pub mod creds;
+pub mod endpoint;
 pub mod error;
 pub mod files;
 pub mod iam;
