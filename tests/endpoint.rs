@@ -202,7 +202,8 @@ fn rust_container_client() {
 
 /// A served job whose command sleeps: its port, token and child.
 struct Served {
-    mfa: Child,
+    /// mfa, when the test started it (a pseudo-terminal's is its own).
+    mfa: Option<Child>,
     child_pid: i32,
     port: u16,
     token: String,
@@ -215,8 +216,10 @@ impl Drop for Served {
             .arg(self.child_pid.to_string())
             .stderr(Stdio::null())
             .status();
-        let _ = self.mfa.kill();
-        let _ = self.mfa.wait();
+        if let Some(mfa) = &mut self.mfa {
+            let _ = mfa.kill();
+            let _ = mfa.wait();
+        }
     }
 }
 
@@ -229,7 +232,18 @@ fn serve_sleeper(sandbox: &Sandbox, extra_env: &[(&str, &str)]) -> Served {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mfa = command.spawn().unwrap();
-    let children = format!("/proc/{0}/task/{0}/children", mfa.id());
+    let (child_pid, port, token) = what_the_child_got(mfa.id() as i32);
+    Served {
+        mfa: Some(mfa),
+        child_pid,
+        port,
+        token,
+    }
+}
+
+/// The child of `mfa_pid`, and the port and token in its environment.
+fn what_the_child_got(mfa_pid: i32) -> (i32, u16, String) {
+    let children = format!("/proc/{mfa_pid}/task/{mfa_pid}/children");
     let child_pid = std::cell::Cell::new(0);
     wait_for("the child to start", || {
         child_pid.set(
@@ -248,13 +262,11 @@ fn serve_sleeper(sandbox: &Sandbox, extra_env: &[(&str, &str)]) -> Served {
         .and_then(|rest| rest.strip_suffix("/credentials"))
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("unexpected URI {uri}"));
-    let token = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone();
-    Served {
-        mfa,
+    (
         child_pid,
         port,
-        token,
-    }
+        env["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone(),
+    )
 }
 
 fn child_env(pid: i32) -> std::collections::HashMap<String, String> {
@@ -494,6 +506,52 @@ fn a_code_needed_comes_from_mfa_process_once_for_waiting_requests() {
     assert_eq!(aws.last_call("GetSessionToken")["token_code"], "654321");
 }
 
+#[test]
+fn a_code_needed_is_asked_once_on_mfas_terminal_while_requests_wait() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
+    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    // The terminal is the pseudo-terminal: undo the harness's stdin.
+    command
+        .stdin(Stdio::inherit())
+        .env("TERM", "dumb")
+        .env("MFA_SERVER_MIN_TTL", "895")
+        .args([
+            "exec", "job", "--server", "--token", "123456", "--", "sleep", "120",
+        ]);
+    let mut term = rexpect::session::spawn_command(command, Some(30_000)).unwrap();
+    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
+    let served = Served {
+        mfa: None,
+        child_pid,
+        port,
+        token,
+    };
+    std::thread::sleep(Duration::from_secs(6));
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..5).map(|_| scope.spawn(|| get(&served))).collect();
+        term.exp_string("the credential endpoint of `job` needs a new MFA code")
+            .unwrap();
+        term.exp_string(&format!("MFA code for {SERIAL} (job): "))
+            .unwrap();
+        term.send_line("654321").unwrap();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+    }
+    assert_eq!(
+        aws.count("GetSessionToken"),
+        2,
+        "one question for five requests"
+    );
+    assert_eq!(aws.last_call("GetSessionToken")["token_code"], "654321");
+}
+
+fn mfa_of(served: &mut Served) -> &mut Child {
+    served.mfa.as_mut().expect("mfa started by the test")
+}
+
 fn listening(port: u16) -> String {
     let out = Command::new("ss")
         .args(["-ltnpH", &format!("sport = :{port}")])
@@ -523,7 +581,7 @@ fn the_endpoint_ends_with_the_child_and_exits_with_its_status() {
     let port = served.port;
     assert!(listening(port).contains("mfa"), "{}", listening(port));
     kill(served.child_pid, "-TERM");
-    let status = served.mfa.wait().unwrap();
+    let status = mfa_of(&mut served).wait().unwrap();
     assert_eq!(status.code(), Some(128 + 15), "the child died of SIGTERM");
     assert_eq!(listening(port), "");
 
@@ -537,8 +595,8 @@ fn sigterm_to_mfa_reaches_the_child_and_closes_the_port() {
     let sandbox = sandbox(&aws, "");
     let mut served = serve_sleeper(&sandbox, &[]);
     let port = served.port;
-    kill(served.mfa.id() as i32, "-TERM");
-    let status = served.mfa.wait().unwrap();
+    kill(mfa_of(&mut served).id() as i32, "-TERM");
+    let status = mfa_of(&mut served).wait().unwrap();
     assert_eq!(status.code(), Some(128 + 15));
     wait_for("the child to end", || !alive(served.child_pid));
     assert_eq!(listening(port), "");
@@ -550,8 +608,8 @@ fn sigkill_to_mfa_leaves_no_listening_socket() {
     let sandbox = sandbox(&aws, "");
     let mut served = serve_sleeper(&sandbox, &[]);
     let port = served.port;
-    kill(served.mfa.id() as i32, "-KILL");
-    served.mfa.wait().unwrap();
+    kill(mfa_of(&mut served).id() as i32, "-KILL");
+    mfa_of(&mut served).wait().unwrap();
     // The child runs on, but never held the socket (close-on-exec).
     assert!(alive(served.child_pid));
     assert_eq!(listening(port), "");
