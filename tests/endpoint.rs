@@ -622,3 +622,37 @@ fn sigkill_to_mfa_leaves_no_listening_socket() {
         );
     }
 }
+
+#[test]
+fn mfa_shell_server_gives_the_subshell_the_endpoint_and_its_status() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, "");
+    // A `default` profile with keys would win over the endpoint: a warning.
+    sandbox.credentials(&format!(
+        "{}\n[default]\naws_access_key_id = AKIADEFAULTEXAMPLE\naws_secret_access_key = x\n",
+        standard_credentials()
+    ));
+    let mut shell = sandbox.mfa();
+    shell
+        .env("SHELL", "/bin/sh")
+        .env("AWS_ACCESS_KEY_ID", "AKIAINHERITED")
+        .args(["shell", "job", "--server", "--token", "123456"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = shell.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo \"uri=${AWS_CONTAINER_CREDENTIALS_FULL_URI:+set} keys=${AWS_ACCESS_KEY_ID:-none}\"; exit 3\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "uri=set keys=none");
+    assert!(
+        stderr(&out).contains("profile `default` has aws_access_key_id"),
+        "{}",
+        stderr(&out)
+    );
+}
