@@ -659,34 +659,57 @@ fn mfa_shell_server_gives_the_subshell_the_endpoint_and_its_status() {
 
 /// Ctrl-C on the terminal reaches the whole foreground group, the child
 /// too: mfa does not send it a second time (terraform would quit at once
-/// on a second one). A signal sent to mfa alone is passed on.
+/// on a second one). A signal sent to mfa alone is passed on. mfa runs
+/// under strace, which shows every signal it sends.
 #[test]
 fn ctrl_c_reaches_the_child_once_and_a_signal_to_mfa_is_passed_on() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws, "");
-    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    let trace = sandbox.path("kills.strace");
+    let mut command = sandbox.command("strace");
     let script = "n=0; trap 'n=$((n+1)); echo interrupted-$n' INT; trap 'echo terminated; exit 9' TERM; \
                   echo ready; while :; do sleep 0.1; done";
-    command.stdin(Stdio::inherit()).env("TERM", "dumb").args([
-        "exec", "job", "--server", "--token", "123456", "--", "sh", "-c", script,
-    ]);
+    command
+        .stdin(Stdio::inherit())
+        .env("TERM", "dumb")
+        .args(["-f", "-qq", "-e", "trace=kill", "-e", "signal=none", "-o"])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_mfa"))
+        .args([
+            "exec", "job", "--server", "--token", "123456", "--", "sh", "-c", script,
+        ]);
     let mut term = rexpect::session::spawn_command(command, Some(30_000)).unwrap();
-    let mfa_pid = term.process.child_pid.as_raw();
+    let strace_pid = term.process.child_pid.as_raw();
     term.exp_string("ready").unwrap();
+    let children = format!("/proc/{strace_pid}/task/{strace_pid}/children");
+    let mfa_pid: i32 = std::fs::read_to_string(children)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     term.send_control('c').unwrap();
     term.exp_string("interrupted-1").unwrap();
     std::thread::sleep(Duration::from_millis(500));
     kill(mfa_pid, "-TERM");
     let rest = term.exp_eof().unwrap();
     assert!(rest.contains("terminated"), "{rest:?}");
-    assert!(
-        !rest.contains("interrupted-2"),
-        "Ctrl-C reached the child twice: {rest:?}"
-    );
     let status = term.process.wait().unwrap();
     assert_eq!(
         format!("{status:?}"),
-        format!("Exited(Pid({mfa_pid}), 9)"),
+        format!("Exited(Pid({strace_pid}), 9)"),
         "mfa exits with the child's status"
+    );
+    let kills = std::fs::read_to_string(&trace).unwrap();
+    let sent = |signal: &str| {
+        kills
+            .lines()
+            .any(|line| line.contains("kill(") && line.contains(signal))
+    };
+    assert!(sent("SIGTERM"), "{kills}");
+    assert!(
+        !sent("SIGINT"),
+        "Ctrl-C was sent to the child again: {kills}"
     );
 }
