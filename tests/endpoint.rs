@@ -491,19 +491,7 @@ fn a_code_needed_comes_from_mfa_process_once_for_waiting_requests() {
     let sandbox = sandbox(&aws, &extra);
     let served = serve_sleeper(&sandbox, &[]);
     std::thread::sleep(Duration::from_secs(6));
-    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..5).map(|_| scope.spawn(|| get(&served))).collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    for (status, body) in &answers {
-        assert_eq!(*status, 200, "{body}");
-    }
-    assert_eq!(
-        aws.count("GetSessionToken"),
-        2,
-        "one new code for five requests"
-    );
-    assert_eq!(aws.last_call("GetSessionToken")["token_code"], "654321");
+    all_served_after_one_new_code(&aws, &served, || {});
 }
 
 #[test]
@@ -528,13 +516,21 @@ fn a_code_needed_is_asked_once_on_mfas_terminal_while_requests_wait() {
         token,
     };
     std::thread::sleep(Duration::from_secs(6));
-    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..5).map(|_| scope.spawn(|| get(&served))).collect();
+    all_served_after_one_new_code(&aws, &served, || {
         term.exp_string("the credential endpoint of `job` needs a new MFA code")
             .unwrap();
         term.exp_string(&format!("MFA code for {SERIAL} (job): "))
             .unwrap();
         term.send_line("654321").unwrap();
+    });
+}
+
+/// Five requests at once while `meanwhile` runs (answers the question):
+/// all are served, after one GetSessionToken with the code 654321.
+fn all_served_after_one_new_code(aws: &FakeAws, served: &Served, meanwhile: impl FnOnce()) {
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..5).map(|_| scope.spawn(|| get(served))).collect();
+        meanwhile();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for (status, body) in &answers {
@@ -543,7 +539,7 @@ fn a_code_needed_is_asked_once_on_mfas_terminal_while_requests_wait() {
     assert_eq!(
         aws.count("GetSessionToken"),
         2,
-        "one question for five requests"
+        "one new code for five requests"
     );
     assert_eq!(aws.last_call("GetSessionToken")["token_code"], "654321");
 }

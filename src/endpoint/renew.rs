@@ -181,6 +181,23 @@ mod tests {
         (renewer, calls)
     }
 
+    /// `n` requests at once; their answers in order.
+    fn at_once(renewer: &Arc<Renewer>, n: usize) -> Vec<Result<Credentials, Unavailable>> {
+        runtime().block_on(async {
+            let tasks: Vec<_> = (0..n)
+                .map(|_| {
+                    let renewer = Arc::clone(renewer);
+                    tokio::spawn(async move { renewer.credentials(Duration::from_secs(5)).await })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for task in tasks {
+                answers.push(task.await.unwrap());
+            }
+            answers
+        })
+    }
+
     #[test]
     fn fresh_credentials_are_served_without_a_renewal() {
         let clock = Arc::new(AtomicI64::new(1000));
@@ -196,19 +213,10 @@ mod tests {
         let (renewer, calls) = counting(&clock, Duration::from_millis(300), false);
         // 1000 + 900 - 600: no longer fresh.
         clock.store(1301, Ordering::SeqCst);
-        let answers = runtime().block_on(async {
-            let tasks: Vec<_> = (0..20)
-                .map(|_| {
-                    let renewer = Arc::clone(&renewer);
-                    tokio::spawn(async move { renewer.credentials(Duration::from_secs(5)).await })
-                })
-                .collect();
-            let mut answers = Vec::new();
-            for task in tasks {
-                answers.push(task.await.unwrap().unwrap().access_key_id);
-            }
-            answers
-        });
+        let answers: Vec<String> = at_once(&renewer, 20)
+            .into_iter()
+            .map(|answer| answer.unwrap().access_key_id)
+            .collect();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(answers.iter().all(|id| id == "ASIA1"), "{answers:?}");
         // And the next request is served from what the renewal left.
@@ -222,19 +230,7 @@ mod tests {
         let clock = Arc::new(AtomicI64::new(1000));
         let (renewer, calls) = counting(&clock, Duration::from_millis(200), true);
         clock.store(1301, Ordering::SeqCst);
-        let answers = runtime().block_on(async {
-            let tasks: Vec<_> = (0..5)
-                .map(|_| {
-                    let renewer = Arc::clone(&renewer);
-                    tokio::spawn(async move { renewer.credentials(Duration::from_secs(5)).await })
-                })
-                .collect();
-            let mut answers = Vec::new();
-            for task in tasks {
-                answers.push(task.await.unwrap());
-            }
-            answers
-        });
+        let answers = at_once(&renewer, 5);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         for answer in answers {
             assert_eq!(answer.unwrap_err(), Unavailable::later("a code is needed"));
