@@ -136,6 +136,11 @@ pub struct ExecArgs {
     pub profile: String,
     #[command(flatten)]
     pub session: SessionArgs,
+    /// Serve credentials that renew themselves on 127.0.0.1 instead of
+    /// setting keys (AWS_CONTAINER_CREDENTIALS_FULL_URI), for jobs that
+    /// outlive a session
+    #[arg(long)]
+    pub server: bool,
     /// The command and its arguments (after `--`, which may be left out:
     /// PowerShell drops it when calling a function)
     #[arg(
@@ -154,6 +159,11 @@ pub struct ShellArgs {
     pub profile: String,
     #[command(flatten)]
     pub session: SessionArgs,
+    /// Serve credentials that renew themselves on 127.0.0.1 instead of
+    /// setting keys (AWS_CONTAINER_CREDENTIALS_FULL_URI), for sessions
+    /// longer than one role session
+    #[arg(long)]
+    pub server: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub mod console;
 pub mod context;
 pub mod creds;
 pub mod enforce;
+pub mod endpoint;
 pub mod error;
 pub mod files;
 pub mod iam;

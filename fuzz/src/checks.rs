@@ -585,6 +585,7 @@ fn check_chain(chain: &mfa::resolve::Chain, overrides: &mfa::resolve::Overrides)
         profile: chain.profile.clone(),
         region: chain.region.clone(),
         credentials,
+        renewable_until: None,
     };
     if let Ok(vars) = mfa::cmd::env::session_vars(&session) {
         for shell in Shell::ALL {

@@ -1,5 +1,7 @@
 //! `mfa exec PROFILE -- CMD …`: runs CMD with the session in its
 //! environment, in place of mfa, so it exits (and takes signals) as CMD.
+//! With `--server`, mfa stays and serves CMD credentials that renew
+//! themselves (`crate::endpoint`).
 //! `mfa exec -- PROFILE -- CMD …` takes any profile name, `-h` too.
 
 use std::os::unix::process::CommandExt;
@@ -56,10 +58,13 @@ pub fn run(args: ExecArgs, env: &Env) -> Result<()> {
         )
         .into());
     };
-    let session = obtain_session(Some(&args.profile), &args.session, env)?;
-    let vars = session_vars(&session)?;
     let mut command = Command::new(program);
     command.args(rest);
+    if args.server {
+        return crate::endpoint::run(&args.profile, &args.session, env, command, program);
+    }
+    let session = obtain_session(Some(&args.profile), &args.session, env)?;
+    let vars = session_vars(&session)?;
     apply(&mut command, &vars);
     Err(exec_replacing(command, program))
 }

@@ -31,7 +31,7 @@ use anyhow::Result;
 
 use crate::cache::Cache;
 use crate::cli::{Command, SessionArgs};
-use crate::code::Codes;
+use crate::code::{CodeSource, Codes};
 use crate::context::{Clock, Env, SystemClock};
 use crate::creds::Credentials;
 use crate::resolve::{self, Overrides, Root};
@@ -127,6 +127,9 @@ pub struct Session {
     pub profile: String,
     pub region: Option<String>,
     pub credentials: Credentials,
+    /// When the session the chain renews from ends (for an MFA profile,
+    /// the MFA session: renewing past it takes a new code), when known.
+    pub renewable_until: Option<i64>,
 }
 
 /// Default for `MFA_MIN_TTL`: a cached credential with less left is renewed.
@@ -135,6 +138,23 @@ pub const DEFAULT_MIN_TTL: i64 = 300;
 /// Reads the profiles, resolves the chain, and gets its credentials from
 /// the cache or STS.
 pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> Result<Session> {
+    let mut codes = Codes {
+        token: args.token.clone(),
+    };
+    let min_ttl = env.seconds("MFA_MIN_TTL", DEFAULT_MIN_TTL)?;
+    obtain_session_with(profile, args, env, min_ttl, &mut codes)
+}
+
+/// `obtain_session` with the freshness bound and the source of codes
+/// given: the credential endpoint keeps more time in hand and asks for
+/// codes its own way.
+pub fn obtain_session_with(
+    profile: Option<&str>,
+    args: &SessionArgs,
+    env: &Env,
+    min_ttl: i64,
+    codes: &mut dyn CodeSource,
+) -> Result<Session> {
     let files = crate::config::load(env)?;
     let profiles = files.profiles;
     let name = resolve::select_profile(profile, env);
@@ -150,24 +170,30 @@ pub fn obtain_session(profile: Option<&str>, args: &SessionArgs, env: &Env) -> R
         _ => Cache::from_env(env),
     };
     let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref())?);
-    let mut codes = Codes {
-        token: args.token.clone(),
-    };
     let mut engine = Engine {
         cache: &cache,
         sts: &sts,
-        codes: &mut codes,
+        codes,
         clock: &SystemClock,
-        min_ttl: env.seconds("MFA_MIN_TTL", DEFAULT_MIN_TTL)?,
+        min_ttl,
         // An explicit duration asks for a new session of that length.
         refresh: args.refresh || args.duration.is_some(),
         local_user: env.get("USER").map(str::to_string),
         fetch_root: &|root| fetch_root(env, root),
     };
     let credentials = engine.credentials(&chain)?;
+    let renewable_until = match &chain.root {
+        // Temporary root keys are handed on as they are: they end when they end.
+        Root::Keys { credentials, .. } if !credentials.is_long_term() => credentials.expiration,
+        _ => cache
+            .read(&crate::session::base_key(&chain))
+            .and_then(|entry| entry.credentials.expiration),
+    }
+    .or(credentials.expiration);
     Ok(Session {
         profile: name,
         region: chain.region,
         credentials,
+        renewable_until,
     })
 }

@@ -1,4 +1,5 @@
-//! `mfa shell PROFILE`: an interactive subshell with the session.
+//! `mfa shell PROFILE`: an interactive subshell with the session (with
+//! `--server`, with the credential endpoint: `crate::endpoint`).
 
 use std::process::Command;
 
@@ -11,9 +12,17 @@ use crate::cli::ShellArgs;
 use crate::context::Env;
 
 pub fn run(args: ShellArgs, env: &Env) -> Result<()> {
+    let program = env.get("SHELL").unwrap_or("/bin/sh").to_string();
+    if args.server {
+        eprintln!(
+            "mfa: starting {program} with credentials for profile `{}` served on 127.0.0.1; exit to leave it",
+            args.profile
+        );
+        let command = Command::new(&program);
+        return crate::endpoint::run(&args.profile, &args.session, env, command, &program);
+    }
     let session = obtain_session(Some(&args.profile), &args.session, env)?;
     let vars = session_vars(&session)?;
-    let program = env.get("SHELL").unwrap_or("/bin/sh").to_string();
     eprintln!(
         "mfa: starting {program} with profile `{}`; exit to leave it",
         session.profile
