@@ -12,6 +12,7 @@ use std::process::Stdio;
 
 use rexpect::session::spawn_command;
 use serde_json::{Value, json};
+use support::signin::{console, get, identity_on, param, printed_url};
 use support::*;
 
 const START_URL: &str = "https://corp.awsapps.com/start";
@@ -23,7 +24,8 @@ fn config() -> String {
         "[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n\n\
          [profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Developer\nregion = eu-west-1\n\n\
          [profile ops]\nsso_session = corp\nsso_account_id = 444455556666\nsso_role_name = Operator\n\n\
-         [profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = dev\n"
+         [profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = dev\n\n\
+         [profile long]\nrole_arn = {READONLY_ROLE}\nsource_profile = dev\nduration_seconds = 7200\n"
     )
 }
 
@@ -540,4 +542,93 @@ fn two_terminals_that_need_a_sign_in_share_one() {
     }
     assert_eq!(aws.count("StartDeviceAuthorization"), 1, "one sign-in");
     assert_eq!(aws.count("GetRoleCredentials"), 2);
+}
+
+/// The role session IAM Identity Center makes for the Developer permission
+/// set and the signed-in user, as AWS names it (fake_sso.py).
+fn is_developer_sso_session(identity: &str) -> bool {
+    identity
+        .strip_prefix("assumed-role/AWSReservedSSO_Developer_")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(suffix, user)| {
+            suffix.len() == 16
+                && suffix.chars().all(|c| c.is_ascii_hexdigit())
+                && user == "alice@example.com"
+        })
+}
+
+#[test]
+fn console_signs_in_with_the_sso_role_session_itself() {
+    let (aws, sandbox) = setup();
+    signed_in(&aws, &sandbox, 3600);
+    let url = printed_url(&console(&sandbox, &aws, &["dev", "--print"]), &aws);
+    let (status, page) = get(&url).expect("the login page");
+    assert_eq!(status, 200, "{page}");
+    assert!(is_developer_sso_session(&identity_on(&page)), "{page}");
+    let role_key = aws.last_call("GetRoleCredentials")["returned_access_key_id"].clone();
+    let signin = aws.last_call("getSigninToken");
+    assert_eq!(signin["access_key_id"], role_key, "the SSO role's keys");
+    assert_eq!(signin["session_duration"], Value::Null);
+    assert_eq!(aws.count("AssumeRole") + aws.count("GetFederationToken"), 0);
+    // The partition is the region's (no role ARN names one).
+    assert_eq!(
+        param(&url, "Destination").unwrap(),
+        "https://console.aws.amazon.com/console/home?region=eu-west-1"
+    );
+
+    // Not chained: any console session AWS allows, from the cached keys.
+    printed_url(
+        &console(&sandbox, &aws, &["dev", "--print", "--duration", "43200"]),
+        &aws,
+    );
+    let signin = aws.last_call("getSigninToken");
+    assert_eq!(
+        (&signin["status"], signin["session_duration"].as_str()),
+        (&Value::from(200), Some("43200"))
+    );
+    assert_eq!(aws.count("GetRoleCredentials"), 1);
+}
+
+#[test]
+fn console_for_a_role_on_top_of_sso_is_role_chaining() {
+    let (aws, sandbox) = setup();
+    signed_in(&aws, &sandbox, 3600);
+    // Refused before any call: AWS caps a chained role's console at an hour.
+    let out = console(&sandbox, &aws, &["admin", "--print", "--duration", "7200"]);
+    assert_fails(&out, 2, "role chaining");
+    assert!(aws.calls().is_empty(), "{:?}", aws.calls());
+
+    let url = printed_url(
+        &console(&sandbox, &aws, &["admin", "--print", "--duration", "3600"]),
+        &aws,
+    );
+    let (_, page) = get(&url).unwrap();
+    assert!(
+        identity_on(&page).starts_with("assumed-role/admin/"),
+        "{page}"
+    );
+    let assumed = aws.last_call("AssumeRole");
+    assert_eq!(
+        assumed["access_key_id"],
+        aws.last_call("GetRoleCredentials")["returned_access_key_id"]
+    );
+    let signin = aws.last_call("getSigninToken");
+    assert_eq!(signin["access_key_id"], assumed["returned_access_key_id"]);
+    assert_eq!(signin["session_duration"], "3600");
+
+    // STS too counts a role assumed with SSO role credentials as chained.
+    let out = sandbox.run(&["env", "--shell", "bash", "long"]);
+    assert_fails(&out, 1, "role chaining");
+}
+
+#[test]
+fn console_refuses_federation_token_for_sso_profiles() {
+    let (aws, sandbox) = setup();
+    signed_in(&aws, &sandbox, 3600);
+    for profile in ["dev", "admin"] {
+        let out = console(&sandbox, &aws, &[profile, "--print", "--federation-token"]);
+        assert_fails(&out, 2, "IAM Identity Center");
+        assert!(stderr(&out).contains("--federation-token is only for an IAM user"));
+    }
+    assert!(aws.calls().is_empty(), "{:?}", aws.calls());
 }
