@@ -632,3 +632,177 @@ fn console_refuses_federation_token_for_sso_profiles() {
     }
     assert!(aws.calls().is_empty(), "{:?}", aws.calls());
 }
+
+/// The venv's python (with boto3), as CI makes it.
+fn python() -> String {
+    std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// `mfa exec dev --server` running boto3 for 16 s (tests/support/
+/// boto3_loop.py), after printing its MFA_EXPIRES_AT. Role credentials
+/// last 905 s and every answer must keep 900: renewed about every 5 s.
+fn boto3_under_the_endpoint(aws: &FakeAws, sandbox: &Sandbox) -> (std::process::Output, i64) {
+    aws.sso_settings(json!({"role_seconds": 905}));
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/boto3_loop.py");
+    let out = sandbox
+        .mfa()
+        .env("MFA_SERVER_MIN_TTL", "900")
+        .args(["exec", "dev", "--server", "--", "sh", "-c"])
+        .args([
+            "echo \"expires=$MFA_EXPIRES_AT\"; exec \"$0\" \"$@\"",
+            &python(),
+            script.to_str().unwrap(),
+            "16",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stderr(&out), stdout(&out));
+    let expires = stdout(&out)
+        .lines()
+        .find_map(|l| l.strip_prefix("expires="))
+        .and_then(|e| e.parse().ok())
+        .unwrap_or_else(|| panic!("no MFA_EXPIRES_AT: {}", stdout(&out)));
+    (out, expires)
+}
+
+/// Every GetCallerIdentity succeeded with role credentials the portal
+/// handed out, three different ones at least (two renewals).
+fn served_across_renewals(aws: &FakeAws) {
+    let calls = aws.calls();
+    let issued: std::collections::HashSet<&str> = calls
+        .iter()
+        .filter(|c| c["action"] == "GetRoleCredentials" && c["status"] == 200)
+        .filter_map(|c| c["returned_access_key_id"].as_str())
+        .collect();
+    let used: std::collections::HashSet<&str> = calls
+        .iter()
+        .filter(|c| c["action"] == "GetCallerIdentity")
+        .map(|c| {
+            assert_eq!(c["status"], 200, "{c}");
+            let key = c["access_key_id"].as_str().unwrap_or_default();
+            assert!(issued.contains(key), "{key} is no SSO role key");
+            key
+        })
+        .collect();
+    assert!(used.len() >= 3, "two renewals at least: {used:?}");
+}
+
+#[test]
+fn exec_server_renews_through_the_portal_without_a_refresh_while_the_token_lasts() {
+    let (aws, sandbox) = setup();
+    let token = signed_in(&aws, &sandbox, 3600);
+    let (_, expires) = boto3_under_the_endpoint(&aws, &sandbox);
+    served_across_renewals(&aws);
+    assert_eq!(aws.count("CreateToken"), 0, "the token is valid");
+    assert_eq!(read_token(&sandbox), token, "and untouched");
+    // With a refresh token, renewing needs the person when the client
+    // registration that refreshes it ends, not when role keys do.
+    let registration = token["registrationExpiresAt"].as_str().unwrap();
+    assert_eq!(
+        expires,
+        mfa::creds::parse_rfc3339(registration).unwrap(),
+        "{registration}"
+    );
+
+    // Without one, at the token's end.
+    let mut plain = token.clone();
+    for field in [
+        "refreshToken",
+        "clientId",
+        "clientSecret",
+        "registrationExpiresAt",
+    ] {
+        plain.as_object_mut().unwrap().remove(field);
+    }
+    std::fs::write(token_path(&sandbox), plain.to_string()).unwrap();
+    let out = sandbox.run(&[
+        "exec",
+        "dev",
+        "--server",
+        "--",
+        "sh",
+        "-c",
+        "echo $MFA_EXPIRES_AT",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let end = mfa::creds::parse_rfc3339(plain["expiresAt"].as_str().unwrap()).unwrap();
+    assert_eq!(stdout(&out).trim(), end.to_string());
+}
+
+#[test]
+fn exec_server_refreshes_the_token_once_when_it_nears_its_end() {
+    let (aws, sandbox) = setup();
+    // Usable at the start; inside the 15-minute refresh window a few
+    // seconds later, at a renewal of the role credentials.
+    let old = signed_in(&aws, &sandbox, 906);
+    boto3_under_the_endpoint(&aws, &sandbox);
+    served_across_renewals(&aws);
+    assert_eq!(aws.count("CreateToken"), 1, "one refresh");
+    let calls = aws.calls();
+    let position = |action: &str| calls.iter().position(|c| c["action"] == action).unwrap();
+    assert!(
+        position("GetRoleCredentials") < position("CreateToken"),
+        "refreshed while serving"
+    );
+    assert_eq!(aws.last_call("CreateToken")["grant_type"], "refresh_token");
+    let new = read_token(&sandbox);
+    assert_ne!(new["accessToken"], old["accessToken"]);
+    let left = mfa::creds::parse_rfc3339(new["expiresAt"].as_str().unwrap()).unwrap() - now();
+    assert!(left > 7 * 3600, "{new}");
+}
+
+#[test]
+fn a_sign_in_needed_while_serving_a_shell_is_503_naming_mfa_login_and_mfa_login_there_mends_it() {
+    let (aws, sandbox) = setup();
+    // No refresh token: usable for 10 s more (a token needs a minute left).
+    let mut token = signed_in(&aws, &sandbox, 70);
+    token.as_object_mut().unwrap().remove("refreshToken");
+    std::fs::write(token_path(&sandbox), token.to_string()).unwrap();
+    aws.sso_settings(json!({"role_seconds": 905, "interval": 1}));
+    let browser = sandbox.path("browser");
+    std::fs::write(&browser, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The subshell takes the terminal (bash with job control): a sign-in
+    // must not show its page and code there behind its back.
+    let shell = sandbox.path("shell");
+    std::fs::write(&shell, "#!/bin/sh\nexec bash --norc --noprofile -i\n").unwrap();
+    std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    command
+        .args(["shell", "dev", "--server"])
+        .stdin(Stdio::inherit())
+        .env("SHELL", &shell)
+        .env("BROWSER", &browser)
+        .env("MFA_SERVER_MIN_TTL", "900")
+        .env("MFA_TIMEOUT", "20")
+        .env("TERM", "dumb")
+        .env("PS1", "$ ");
+    let mut term = spawn_command(command, Some(60_000)).expect("mfa shell in a pseudo-terminal");
+    term.exp_string("$ ").unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(11));
+    term.send_line("aws sts get-caller-identity --output text; echo cli=$?")
+        .unwrap();
+    let (said, _) = term.exp_regex(r"cli=\d+").unwrap();
+    assert!(said.contains("503"), "{said}");
+    assert!(said.contains("`mfa login dev`"), "{said}");
+    assert!(!said.contains("Sign in to"), "{said}");
+    assert_eq!(aws.count("StartDeviceAuthorization"), 0);
+    assert_eq!(aws.count("GetRoleCredentials"), 1);
+
+    // Signing in where the person is, in the subshell, is what it takes.
+    term.send_line(&format!("{} login dev", env!("CARGO_BIN_EXE_mfa")))
+        .unwrap();
+    term.exp_string("Sign in to SSO session `corp`").unwrap();
+    aws.sso_approve();
+    term.exp_string("Signed in").unwrap();
+    term.send_line("aws sts get-caller-identity --output text >/dev/null; echo cli=$?")
+        .unwrap();
+    term.exp_string("cli=0").unwrap();
+    assert_eq!(
+        aws.last_call("GetCallerIdentity")["access_key_id"],
+        aws.last_call("GetRoleCredentials")["returned_access_key_id"]
+    );
+    term.send_line("exit").unwrap();
+    term.exp_eof().unwrap();
+}

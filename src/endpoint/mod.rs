@@ -156,11 +156,9 @@ fn renewal(profile: &str, args: &SessionArgs, env: &Env, min_ttl: i64) -> Arc<Re
                     "mfa could not renew the credentials of profile `{profile}`: {error:#}"
                 );
                 eprintln!("mfa: {message}");
-                let status = if error.downcast_ref::<NoWayToAsk>().is_some() {
-                    503
-                } else {
-                    502
-                };
+                let person_needed = error.downcast_ref::<NoWayToAsk>().is_some()
+                    || error.downcast_ref::<crate::sso::SignInNeeded>().is_some();
+                let status = if person_needed { 503 } else { 502 };
                 Err(Unavailable { status, message })
             }
         }
@@ -223,6 +221,13 @@ impl CodeSource for EndpointCodes {
 
     fn rejected(&mut self, attempts_left: u32) {
         Codes { token: None }.rejected(attempts_left)
+    }
+
+    /// An SSO sign-in shows its page and code on the terminal as a code
+    /// question would ask: only on mfa's own. Otherwise the renewal fails
+    /// with `SignInNeeded`, which names `mfa login`.
+    fn may_sign_in(&self) -> bool {
+        terminal_is_ours()
     }
 }
 
