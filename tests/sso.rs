@@ -473,7 +473,7 @@ fn doctor_checks_sso_profiles_and_skips_a_session_only_one() {
     ));
     let report = stdout(&sandbox.run(&["doctor"]));
     assert!(
-        report.contains("3 profile(s) resolve (1 settings-only profile(s) not checked)"),
+        report.contains("4 profile(s) resolve (1 settings-only profile(s) not checked)"),
         "{report}"
     );
 }
@@ -803,6 +803,78 @@ fn a_sign_in_needed_while_serving_a_shell_is_503_naming_mfa_login_and_mfa_login_
         aws.last_call("GetCallerIdentity")["access_key_id"],
         aws.last_call("GetRoleCredentials")["returned_access_key_id"]
     );
+    term.send_line("exit").unwrap();
+    term.exp_eof().unwrap();
+}
+
+#[test]
+fn in_a_served_shell_the_hook_signs_in_when_the_token_ends_and_sets_no_keys() {
+    let (aws, sandbox) = setup();
+    // No refresh token: a sign-in is needed once under a minute is left.
+    let mut token = signed_in(&aws, &sandbox, 70);
+    let written = std::time::Instant::now();
+    token.as_object_mut().unwrap().remove("refreshToken");
+    std::fs::write(token_path(&sandbox), token.to_string()).unwrap();
+    aws.sso_settings(json!({"role_seconds": 905, "interval": 1}));
+    let token_end = mfa::creds::parse_rfc3339(token["expiresAt"].as_str().unwrap()).unwrap();
+    let shell = sandbox.path("shell");
+    std::fs::write(&shell, "#!/bin/sh\nexec bash --norc --noprofile -i\n").unwrap();
+    std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let browser = sandbox.path("browser");
+    std::fs::write(&browser, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    command
+        .args(["shell", "dev", "--server"])
+        .stdin(Stdio::inherit())
+        .env("SHELL", &shell)
+        .env("BROWSER", &browser)
+        .env("MFA_SERVER_MIN_TTL", "900")
+        .env("TERM", "dumb")
+        .env("PS1", "$ ");
+    let mut term = spawn_command(command, Some(60_000)).expect("mfa shell in a pseudo-terminal");
+    term.exp_string("$ ").unwrap();
+    term.send_line(&format!(
+        "eval \"$('{}' init bash)\"",
+        env!("CARGO_BIN_EXE_mfa")
+    ))
+    .unwrap();
+    // The prompt counts down to the token's end: when the person is needed.
+    term.exp_regex(r"\(dev (1m|\d+s)!\) \$ ").unwrap();
+    term.send_line("echo \"at=$MFA_EXPIRES_AT\"; mfa prompt --format '{profile}:{state}'")
+        .unwrap();
+    term.exp_string(&format!("at={token_end}")).unwrap();
+    term.exp_string("dev:warn").unwrap();
+    term.send_line(
+        "mfa status --json | python3 -c 'import json,sys; s=json.load(sys.stdin)[\"shell\"]; print(\"shell:\", s[\"profile\"], s[\"access_key_id\"], s[\"expires_at\"] is not None)'",
+    )
+    .unwrap();
+    term.exp_string("shell: dev None True").unwrap();
+    // `mfa use` here renews the served session, and sets no keys to
+    // shadow the endpoint.
+    term.send_line("mfa use dev; echo \"keys=${AWS_ACCESS_KEY_ID:-none} uri=${AWS_CONTAINER_CREDENTIALS_FULL_URI:+set}\"")
+        .unwrap();
+    term.exp_string("keys=none uri=set").unwrap();
+
+    // Under a minute left: the hook's renewal signs in here, in the
+    // foreground, and the endpoint serves from the new token.
+    std::thread::sleep(std::time::Duration::from_secs(12).saturating_sub(written.elapsed()));
+    term.send_line("export MFA_RENEW_SECONDS=65").unwrap();
+    term.exp_string("Sign in to SSO session `corp`").unwrap();
+    aws.sso_approve();
+    term.exp_string("Signed in").unwrap();
+    term.exp_regex(r"\(dev \d+h\d\dm\) \$ ").unwrap();
+    term.send_line("echo \"keys=${AWS_ACCESS_KEY_ID:-none} later=$(( MFA_EXPIRES_AT - $(date +%s) > 7 * 3600 ))\"")
+        .unwrap();
+    term.exp_string("keys=none later=1").unwrap();
+    term.send_line("aws sts get-caller-identity --output text >/dev/null; echo cli=$?")
+        .unwrap();
+    term.exp_string("cli=0").unwrap();
+    assert_eq!(
+        aws.last_call("GetCallerIdentity")["access_key_id"],
+        aws.last_call("GetRoleCredentials")["returned_access_key_id"]
+    );
+    assert_eq!(aws.count("StartDeviceAuthorization"), 1);
     term.send_line("exit").unwrap();
     term.exp_eof().unwrap();
 }

@@ -162,6 +162,37 @@ pub fn obtain_session_with(
     min_ttl: i64,
     codes: &mut dyn CodeSource,
 ) -> Result<Session> {
+    obtain(profile, args, env, min_ttl, codes, false)
+}
+
+/// The session of a profile whose credentials an mfa endpoint serves to
+/// this shell (`mfa env` under `exec/shell --server`). Renewed here, where
+/// the person is (a code or an SSO sign-in in the foreground), through the
+/// cache the endpoint reads: when what the chain renews from ends within
+/// `MFA_MIN_TTL`, the whole chain anew, so that the endpoint's next
+/// renewals find a session that lasts instead of answering 503.
+pub fn obtain_served_session(profile: &str, args: &SessionArgs, env: &Env) -> Result<Session> {
+    let mut codes = Codes {
+        token: args.token.clone(),
+    };
+    let min_ttl = env.seconds("MFA_MIN_TTL", DEFAULT_MIN_TTL)?;
+    let session = obtain(Some(profile), args, env, min_ttl, &mut codes, false)?;
+    match session.renewable_until {
+        Some(end) if end - SystemClock.now() <= min_ttl => {
+            obtain(Some(profile), args, env, min_ttl, &mut codes, true)
+        }
+        _ => Ok(session),
+    }
+}
+
+fn obtain(
+    profile: Option<&str>,
+    args: &SessionArgs,
+    env: &Env,
+    min_ttl: i64,
+    codes: &mut dyn CodeSource,
+    renew_chain: bool,
+) -> Result<Session> {
     let files = crate::config::load(env)?;
     let profiles = files.profiles;
     let name = resolve::select_profile(profile, env);
@@ -186,6 +217,7 @@ pub fn obtain_session_with(
         min_ttl,
         // An explicit duration asks for a new session of that length.
         refresh: args.refresh || args.duration.is_some(),
+        renew_chain,
         local_user: env.get("USER").map(str::to_string),
         fetch_root: &|root| fetch_root_signing_in(env, root, may_sign_in),
     };
