@@ -506,6 +506,17 @@ mod tests {
         now: i64,
         name: &str,
     ) -> Result<Credentials> {
+        run_renewing(cache, sts, codes, now, name, false)
+    }
+
+    fn run_renewing(
+        cache: &Cache,
+        sts: &MemorySts,
+        codes: &mut ListedCodes,
+        now: i64,
+        name: &str,
+        renew_chain: bool,
+    ) -> Result<Credentials> {
         Engine {
             cache,
             sts,
@@ -513,7 +524,7 @@ mod tests {
             clock: &FixedClock(now),
             min_ttl: 300,
             refresh: false,
-            renew_chain: false,
+            renew_chain,
             local_user: None,
             fetch_root: &|root| match root {
                 Root::Keys { credentials, .. } => Ok(credentials.clone()),
@@ -557,22 +568,7 @@ mod tests {
         let sts = MemorySts::default();
         let mut codes = ListedCodes(vec!["111111", "222222"], 0);
         run(&cache, &sts, &mut codes, 1000, "role").unwrap();
-        let renewed = Engine {
-            cache: &cache,
-            sts: &sts,
-            codes: &mut codes,
-            clock: &FixedClock(1100),
-            min_ttl: 300,
-            refresh: false,
-            renew_chain: true,
-            local_user: None,
-            fetch_root: &|root| match root {
-                Root::Keys { credentials, .. } => Ok(credentials.clone()),
-                _ => anyhow::bail!("only keys here"),
-            },
-        }
-        .credentials(&chain("role"))
-        .unwrap();
+        let renewed = run_renewing(&cache, &sts, &mut codes, 1100, "role", true).unwrap();
         assert_eq!(codes.1, 2, "a new code for a new MFA session");
         assert_eq!(
             *sts.calls.borrow(),

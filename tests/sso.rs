@@ -752,22 +752,39 @@ fn exec_server_refreshes_the_token_once_when_it_nears_its_end() {
     assert!(left > 7 * 3600, "{new}");
 }
 
-#[test]
-fn a_sign_in_needed_while_serving_a_shell_is_503_naming_mfa_login_and_mfa_login_there_mends_it() {
-    let (aws, sandbox) = setup();
-    // No refresh token: usable for 10 s more (a token needs a minute left).
-    let mut token = signed_in(&aws, &sandbox, 70);
+/// A cached token without a refresh token, `left` seconds from its end,
+/// and when it was written; role credentials of 905 s from then on.
+fn signed_in_without_refresh(
+    aws: &FakeAws,
+    sandbox: &Sandbox,
+    left: i64,
+) -> (Value, std::time::Instant) {
+    let mut token = signed_in(aws, sandbox, left);
+    let written = std::time::Instant::now();
     token.as_object_mut().unwrap().remove("refreshToken");
-    std::fs::write(token_path(&sandbox), token.to_string()).unwrap();
+    std::fs::write(token_path(sandbox), token.to_string()).unwrap();
     aws.sso_settings(json!({"role_seconds": 905, "interval": 1}));
-    let browser = sandbox.path("browser");
-    std::fs::write(&browser, "#!/bin/sh\nexit 0\n").unwrap();
-    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    // The subshell takes the terminal (bash with job control): a sign-in
-    // must not show its page and code there behind its back.
-    let shell = sandbox.path("shell");
-    std::fs::write(&shell, "#!/bin/sh\nexec bash --norc --noprofile -i\n").unwrap();
-    std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (token, written)
+}
+
+/// An executable script in the sandbox.
+fn script(sandbox: &Sandbox, name: &str, text: &str) -> PathBuf {
+    let path = sandbox.path(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// `mfa shell dev --server` in a pseudo-terminal, the subshell an
+/// interactive bash (which takes the terminal over), at its first prompt.
+/// Every answer keeps 900 s: the role credentials are renewed every 5 s.
+fn served_shell(sandbox: &Sandbox) -> rexpect::session::PtySession {
+    let shell = script(
+        sandbox,
+        "shell",
+        "#!/bin/sh\nexec bash --norc --noprofile -i\n",
+    );
+    let browser = script(sandbox, "browser", "#!/bin/sh\nexit 0\n");
     let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
     command
         .args(["shell", "dev", "--server"])
@@ -780,7 +797,30 @@ fn a_sign_in_needed_while_serving_a_shell_is_503_naming_mfa_login_and_mfa_login_
         .env("PS1", "$ ");
     let mut term = spawn_command(command, Some(60_000)).expect("mfa shell in a pseudo-terminal");
     term.exp_string("$ ").unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(11));
+    term
+}
+
+/// The AWS CLI in the served shell succeeds, signed with the role keys the
+/// portal handed out last.
+fn the_cli_is_served_the_latest_role_keys(term: &mut rexpect::session::PtySession, aws: &FakeAws) {
+    term.send_line("aws sts get-caller-identity --output text >/dev/null; echo cli=$?")
+        .unwrap();
+    term.exp_string("cli=0").unwrap();
+    assert_eq!(
+        aws.last_call("GetCallerIdentity")["access_key_id"],
+        aws.last_call("GetRoleCredentials")["returned_access_key_id"]
+    );
+}
+
+#[test]
+fn a_sign_in_needed_while_serving_a_shell_is_503_naming_mfa_login_and_mfa_login_there_mends_it() {
+    let (aws, sandbox) = setup();
+    // No refresh token: usable for 10 s more (a token needs a minute left).
+    let (_, written) = signed_in_without_refresh(&aws, &sandbox, 70);
+    // The subshell takes the terminal (bash with job control): a sign-in
+    // must not show its page and code there behind its back.
+    let mut term = served_shell(&sandbox);
+    std::thread::sleep(std::time::Duration::from_secs(11).saturating_sub(written.elapsed()));
     term.send_line("aws sts get-caller-identity --output text; echo cli=$?")
         .unwrap();
     let (said, _) = term.exp_regex(r"cli=\d+").unwrap();
@@ -796,13 +836,7 @@ fn a_sign_in_needed_while_serving_a_shell_is_503_naming_mfa_login_and_mfa_login_
     term.exp_string("Sign in to SSO session `corp`").unwrap();
     aws.sso_approve();
     term.exp_string("Signed in").unwrap();
-    term.send_line("aws sts get-caller-identity --output text >/dev/null; echo cli=$?")
-        .unwrap();
-    term.exp_string("cli=0").unwrap();
-    assert_eq!(
-        aws.last_call("GetCallerIdentity")["access_key_id"],
-        aws.last_call("GetRoleCredentials")["returned_access_key_id"]
-    );
+    the_cli_is_served_the_latest_role_keys(&mut term, &aws);
     term.send_line("exit").unwrap();
     term.exp_eof().unwrap();
 }
@@ -811,29 +845,9 @@ fn a_sign_in_needed_while_serving_a_shell_is_503_naming_mfa_login_and_mfa_login_
 fn in_a_served_shell_the_hook_signs_in_when_the_token_ends_and_sets_no_keys() {
     let (aws, sandbox) = setup();
     // No refresh token: a sign-in is needed once under a minute is left.
-    let mut token = signed_in(&aws, &sandbox, 70);
-    let written = std::time::Instant::now();
-    token.as_object_mut().unwrap().remove("refreshToken");
-    std::fs::write(token_path(&sandbox), token.to_string()).unwrap();
-    aws.sso_settings(json!({"role_seconds": 905, "interval": 1}));
+    let (token, written) = signed_in_without_refresh(&aws, &sandbox, 70);
     let token_end = mfa::creds::parse_rfc3339(token["expiresAt"].as_str().unwrap()).unwrap();
-    let shell = sandbox.path("shell");
-    std::fs::write(&shell, "#!/bin/sh\nexec bash --norc --noprofile -i\n").unwrap();
-    std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let browser = sandbox.path("browser");
-    std::fs::write(&browser, "#!/bin/sh\nexit 0\n").unwrap();
-    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
-    command
-        .args(["shell", "dev", "--server"])
-        .stdin(Stdio::inherit())
-        .env("SHELL", &shell)
-        .env("BROWSER", &browser)
-        .env("MFA_SERVER_MIN_TTL", "900")
-        .env("TERM", "dumb")
-        .env("PS1", "$ ");
-    let mut term = spawn_command(command, Some(60_000)).expect("mfa shell in a pseudo-terminal");
-    term.exp_string("$ ").unwrap();
+    let mut term = served_shell(&sandbox);
     term.send_line(&format!(
         "eval \"$('{}' init bash)\"",
         env!("CARGO_BIN_EXE_mfa")
@@ -867,13 +881,7 @@ fn in_a_served_shell_the_hook_signs_in_when_the_token_ends_and_sets_no_keys() {
     term.send_line("echo \"keys=${AWS_ACCESS_KEY_ID:-none} later=$(( MFA_EXPIRES_AT - $(date +%s) > 7 * 3600 ))\"")
         .unwrap();
     term.exp_string("keys=none later=1").unwrap();
-    term.send_line("aws sts get-caller-identity --output text >/dev/null; echo cli=$?")
-        .unwrap();
-    term.exp_string("cli=0").unwrap();
-    assert_eq!(
-        aws.last_call("GetCallerIdentity")["access_key_id"],
-        aws.last_call("GetRoleCredentials")["returned_access_key_id"]
-    );
+    the_cli_is_served_the_latest_role_keys(&mut term, &aws);
     assert_eq!(aws.count("StartDeviceAuthorization"), 1);
     term.send_line("exit").unwrap();
     term.exp_eof().unwrap();
