@@ -29,6 +29,10 @@ pub struct Cli {
 #[command(defer = true)]
 pub enum Command {
     /// Print shell statements that put a session in the calling shell
+    ///
+    /// In a shell that `mfa exec PROFILE --server` or `mfa shell PROFILE --server` serves, for
+    /// that profile: renews the session the endpoint serves (a code or an SSO sign-in asked
+    /// here) and sets no keys, which would win over the endpoint and end unrenewed.
     Env(EnvArgs),
     /// Run a command with a session in its environment
     Exec(ExecArgs),

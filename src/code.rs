@@ -28,6 +28,12 @@ pub trait CodeSource {
     fn can_retry(&self, request: &CodeRequest) -> bool;
     /// Tells the person who typed the code that STS refused it.
     fn rejected(&mut self, attempts_left: u32);
+    /// Whether an SSO sign-in (the device flow: a page and a code shown on
+    /// the terminal) may run now, the sign-in's counterpart of asking for
+    /// a code: by default when there is a terminal.
+    fn may_sign_in(&self) -> bool {
+        crate::terminal::available()
+    }
 }
 
 /// The real sources, in order: `--token`, `mfa_process`, the terminal.

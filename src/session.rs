@@ -25,6 +25,10 @@ pub struct Engine<'a> {
     pub min_ttl: i64,
     /// Replace the final credential even when the cached one is fresh.
     pub refresh: bool,
+    /// Replace every credential of the chain, from the root's session up:
+    /// a new MFA session (a code) or new SSO role credentials (with a
+    /// sign-in if the token has ended), then each role.
+    pub renew_chain: bool,
     pub local_user: Option<String>,
     /// Fetches the root's keys (runs a `credential_process`, opens a key
     /// store): called only on a cache miss.
@@ -102,10 +106,11 @@ pub fn final_key(chain: &Chain) -> Option<Key> {
 impl Engine<'_> {
     /// The chain's final credentials.
     pub fn credentials(&mut self, chain: &Chain) -> Result<Credentials> {
+        let force = self.refresh || self.renew_chain;
         if chain.roles.is_empty() {
-            Ok(self.base(chain, self.refresh)?.0)
+            Ok(self.base(chain, force)?.0)
         } else {
-            self.role(chain, chain.roles.len() - 1, self.refresh)
+            self.role(chain, chain.roles.len() - 1, force)
         }
     }
 
@@ -186,9 +191,9 @@ impl Engine<'_> {
             return Ok(credentials);
         }
         let (parent, needs_code) = if index == 0 {
-            self.base(chain, false)?
+            self.base(chain, self.renew_chain)?
         } else {
-            (self.role(chain, index - 1, false)?, false)
+            (self.role(chain, index - 1, self.renew_chain)?, false)
         };
         let step = &chain.roles[index];
         let profile = step.profile.as_deref().unwrap_or(&chain.profile);
@@ -501,6 +506,17 @@ mod tests {
         now: i64,
         name: &str,
     ) -> Result<Credentials> {
+        run_renewing(cache, sts, codes, now, name, false)
+    }
+
+    fn run_renewing(
+        cache: &Cache,
+        sts: &MemorySts,
+        codes: &mut ListedCodes,
+        now: i64,
+        name: &str,
+        renew_chain: bool,
+    ) -> Result<Credentials> {
         Engine {
             cache,
             sts,
@@ -508,6 +524,7 @@ mod tests {
             clock: &FixedClock(now),
             min_ttl: 300,
             refresh: false,
+            renew_chain,
             local_user: None,
             fetch_root: &|root| match root {
                 Root::Keys { credentials, .. } => Ok(credentials.clone()),
@@ -542,6 +559,31 @@ mod tests {
                 "assume ASIA3 arn:role None",
             ]
         );
+    }
+
+    #[test]
+    fn renew_chain_replaces_the_fresh_mfa_session_and_the_role_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let sts = MemorySts::default();
+        let mut codes = ListedCodes(vec!["111111", "222222"], 0);
+        run(&cache, &sts, &mut codes, 1000, "role").unwrap();
+        let renewed = run_renewing(&cache, &sts, &mut codes, 1100, "role", true).unwrap();
+        assert_eq!(codes.1, 2, "a new code for a new MFA session");
+        assert_eq!(
+            *sts.calls.borrow(),
+            [
+                "gst AKIAUSER Some(\"SERIAL\") Some(\"111111\")",
+                "assume ASIA0 arn:role None",
+                "gst AKIAUSER Some(\"SERIAL\") Some(\"222222\")",
+                "assume ASIA2 arn:role None",
+            ]
+        );
+        assert_eq!(renewed.access_key_id, "ASIA3");
+        // What the next run finds in the cache.
+        let cached = run(&cache, &sts, &mut codes, 1200, "role").unwrap();
+        assert_eq!(cached.access_key_id, "ASIA3");
+        assert_eq!(sts.calls.borrow().len(), 4);
     }
 
     #[test]
@@ -611,6 +653,7 @@ mod tests {
                 clock: &FixedClock(1000),
                 min_ttl: 300,
                 refresh: false,
+                renew_chain: false,
                 local_user: None,
                 fetch_root: &move |_| Ok(credentials.clone()),
             }

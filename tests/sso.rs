@@ -12,6 +12,7 @@ use std::process::Stdio;
 
 use rexpect::session::spawn_command;
 use serde_json::{Value, json};
+use support::signin::{console, get, identity_on, param, printed_url};
 use support::*;
 
 const START_URL: &str = "https://corp.awsapps.com/start";
@@ -23,7 +24,8 @@ fn config() -> String {
         "[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n\n\
          [profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Developer\nregion = eu-west-1\n\n\
          [profile ops]\nsso_session = corp\nsso_account_id = 444455556666\nsso_role_name = Operator\n\n\
-         [profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = dev\n"
+         [profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = dev\n\n\
+         [profile long]\nrole_arn = {READONLY_ROLE}\nsource_profile = dev\nduration_seconds = 7200\n"
     )
 }
 
@@ -471,7 +473,7 @@ fn doctor_checks_sso_profiles_and_skips_a_session_only_one() {
     ));
     let report = stdout(&sandbox.run(&["doctor"]));
     assert!(
-        report.contains("3 profile(s) resolve (1 settings-only profile(s) not checked)"),
+        report.contains("4 profile(s) resolve (1 settings-only profile(s) not checked)"),
         "{report}"
     );
 }
@@ -540,4 +542,347 @@ fn two_terminals_that_need_a_sign_in_share_one() {
     }
     assert_eq!(aws.count("StartDeviceAuthorization"), 1, "one sign-in");
     assert_eq!(aws.count("GetRoleCredentials"), 2);
+}
+
+/// The role session IAM Identity Center makes for the Developer permission
+/// set and the signed-in user, as AWS names it (fake_sso.py).
+fn is_developer_sso_session(identity: &str) -> bool {
+    identity
+        .strip_prefix("assumed-role/AWSReservedSSO_Developer_")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(suffix, user)| {
+            suffix.len() == 16
+                && suffix.chars().all(|c| c.is_ascii_hexdigit())
+                && user == "alice@example.com"
+        })
+}
+
+#[test]
+fn console_signs_in_with_the_sso_role_session_itself() {
+    let (aws, sandbox) = setup();
+    signed_in(&aws, &sandbox, 3600);
+    let url = printed_url(&console(&sandbox, &aws, &["dev", "--print"]), &aws);
+    let (status, page) = get(&url).expect("the login page");
+    assert_eq!(status, 200, "{page}");
+    assert!(is_developer_sso_session(&identity_on(&page)), "{page}");
+    let role_key = aws.last_call("GetRoleCredentials")["returned_access_key_id"].clone();
+    let signin = aws.last_call("getSigninToken");
+    assert_eq!(signin["access_key_id"], role_key, "the SSO role's keys");
+    assert_eq!(signin["session_duration"], Value::Null);
+    assert_eq!(aws.count("AssumeRole") + aws.count("GetFederationToken"), 0);
+    // The partition is the region's (no role ARN names one).
+    assert_eq!(
+        param(&url, "Destination").unwrap(),
+        "https://console.aws.amazon.com/console/home?region=eu-west-1"
+    );
+
+    // Not chained: any console session AWS allows, from the cached keys.
+    printed_url(
+        &console(&sandbox, &aws, &["dev", "--print", "--duration", "43200"]),
+        &aws,
+    );
+    let signin = aws.last_call("getSigninToken");
+    assert_eq!(
+        (&signin["status"], signin["session_duration"].as_str()),
+        (&Value::from(200), Some("43200"))
+    );
+    assert_eq!(aws.count("GetRoleCredentials"), 1);
+}
+
+#[test]
+fn console_for_a_role_on_top_of_sso_is_role_chaining() {
+    let (aws, sandbox) = setup();
+    signed_in(&aws, &sandbox, 3600);
+    // Refused before any call: AWS caps a chained role's console at an hour.
+    let out = console(&sandbox, &aws, &["admin", "--print", "--duration", "7200"]);
+    assert_fails(&out, 2, "role chaining");
+    assert!(aws.calls().is_empty(), "{:?}", aws.calls());
+
+    let url = printed_url(
+        &console(&sandbox, &aws, &["admin", "--print", "--duration", "3600"]),
+        &aws,
+    );
+    let (_, page) = get(&url).unwrap();
+    assert!(
+        identity_on(&page).starts_with("assumed-role/admin/"),
+        "{page}"
+    );
+    let assumed = aws.last_call("AssumeRole");
+    assert_eq!(
+        assumed["access_key_id"],
+        aws.last_call("GetRoleCredentials")["returned_access_key_id"]
+    );
+    let signin = aws.last_call("getSigninToken");
+    assert_eq!(signin["access_key_id"], assumed["returned_access_key_id"]);
+    assert_eq!(signin["session_duration"], "3600");
+
+    // STS too counts a role assumed with SSO role credentials as chained.
+    let out = sandbox.run(&["env", "--shell", "bash", "long"]);
+    assert_fails(&out, 1, "role chaining");
+}
+
+#[test]
+fn console_refuses_federation_token_for_sso_profiles() {
+    let (aws, sandbox) = setup();
+    signed_in(&aws, &sandbox, 3600);
+    for profile in ["dev", "admin"] {
+        let out = console(&sandbox, &aws, &[profile, "--print", "--federation-token"]);
+        assert_fails(&out, 2, "IAM Identity Center");
+        assert!(stderr(&out).contains("--federation-token is only for an IAM user"));
+    }
+    assert!(aws.calls().is_empty(), "{:?}", aws.calls());
+}
+
+/// The venv's python (with boto3), as CI makes it.
+fn python() -> String {
+    std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// `mfa exec dev --server` running boto3 for 16 s (tests/support/
+/// boto3_loop.py), after printing its MFA_EXPIRES_AT. Role credentials
+/// last 905 s and every answer must keep 900: renewed about every 5 s.
+fn boto3_under_the_endpoint(aws: &FakeAws, sandbox: &Sandbox) -> (std::process::Output, i64) {
+    aws.sso_settings(json!({"role_seconds": 905}));
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/boto3_loop.py");
+    let out = sandbox
+        .mfa()
+        .env("MFA_SERVER_MIN_TTL", "900")
+        .args(["exec", "dev", "--server", "--", "sh", "-c"])
+        .args([
+            "echo \"expires=$MFA_EXPIRES_AT\"; exec \"$0\" \"$@\"",
+            &python(),
+            script.to_str().unwrap(),
+            "16",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stderr(&out), stdout(&out));
+    let expires = stdout(&out)
+        .lines()
+        .find_map(|l| l.strip_prefix("expires="))
+        .and_then(|e| e.parse().ok())
+        .unwrap_or_else(|| panic!("no MFA_EXPIRES_AT: {}", stdout(&out)));
+    (out, expires)
+}
+
+/// Every GetCallerIdentity succeeded with role credentials the portal
+/// handed out, three different ones at least (two renewals).
+fn served_across_renewals(aws: &FakeAws) {
+    let calls = aws.calls();
+    let issued: std::collections::HashSet<&str> = calls
+        .iter()
+        .filter(|c| c["action"] == "GetRoleCredentials" && c["status"] == 200)
+        .filter_map(|c| c["returned_access_key_id"].as_str())
+        .collect();
+    let used: std::collections::HashSet<&str> = calls
+        .iter()
+        .filter(|c| c["action"] == "GetCallerIdentity")
+        .map(|c| {
+            assert_eq!(c["status"], 200, "{c}");
+            let key = c["access_key_id"].as_str().unwrap_or_default();
+            assert!(issued.contains(key), "{key} is no SSO role key");
+            key
+        })
+        .collect();
+    assert!(used.len() >= 3, "two renewals at least: {used:?}");
+}
+
+#[test]
+fn exec_server_renews_through_the_portal_without_a_refresh_while_the_token_lasts() {
+    let (aws, sandbox) = setup();
+    let token = signed_in(&aws, &sandbox, 3600);
+    let (_, expires) = boto3_under_the_endpoint(&aws, &sandbox);
+    served_across_renewals(&aws);
+    assert_eq!(aws.count("CreateToken"), 0, "the token is valid");
+    assert_eq!(read_token(&sandbox), token, "and untouched");
+    // With a refresh token, renewing needs the person when the client
+    // registration that refreshes it ends, not when role keys do.
+    let registration = token["registrationExpiresAt"].as_str().unwrap();
+    assert_eq!(
+        expires,
+        mfa::creds::parse_rfc3339(registration).unwrap(),
+        "{registration}"
+    );
+
+    // Without one, at the token's end.
+    let mut plain = token.clone();
+    for field in [
+        "refreshToken",
+        "clientId",
+        "clientSecret",
+        "registrationExpiresAt",
+    ] {
+        plain.as_object_mut().unwrap().remove(field);
+    }
+    std::fs::write(token_path(&sandbox), plain.to_string()).unwrap();
+    let out = sandbox.run(&[
+        "exec",
+        "dev",
+        "--server",
+        "--",
+        "sh",
+        "-c",
+        "echo $MFA_EXPIRES_AT",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let end = mfa::creds::parse_rfc3339(plain["expiresAt"].as_str().unwrap()).unwrap();
+    assert_eq!(stdout(&out).trim(), end.to_string());
+}
+
+#[test]
+fn exec_server_refreshes_the_token_once_when_it_nears_its_end() {
+    let (aws, sandbox) = setup();
+    // Usable at the start; inside the 15-minute refresh window a few
+    // seconds later, at a renewal of the role credentials.
+    let old = signed_in(&aws, &sandbox, 906);
+    boto3_under_the_endpoint(&aws, &sandbox);
+    served_across_renewals(&aws);
+    assert_eq!(aws.count("CreateToken"), 1, "one refresh");
+    let calls = aws.calls();
+    let position = |action: &str| calls.iter().position(|c| c["action"] == action).unwrap();
+    assert!(
+        position("GetRoleCredentials") < position("CreateToken"),
+        "refreshed while serving"
+    );
+    assert_eq!(aws.last_call("CreateToken")["grant_type"], "refresh_token");
+    let new = read_token(&sandbox);
+    assert_ne!(new["accessToken"], old["accessToken"]);
+    let left = mfa::creds::parse_rfc3339(new["expiresAt"].as_str().unwrap()).unwrap() - now();
+    assert!(left > 7 * 3600, "{new}");
+}
+
+/// A cached token without a refresh token, `left` seconds from its end,
+/// and when it was written; role credentials of 905 s from then on.
+fn signed_in_without_refresh(
+    aws: &FakeAws,
+    sandbox: &Sandbox,
+    left: i64,
+) -> (Value, std::time::Instant) {
+    let mut token = signed_in(aws, sandbox, left);
+    let written = std::time::Instant::now();
+    token.as_object_mut().unwrap().remove("refreshToken");
+    std::fs::write(token_path(sandbox), token.to_string()).unwrap();
+    aws.sso_settings(json!({"role_seconds": 905, "interval": 1}));
+    (token, written)
+}
+
+/// An executable script in the sandbox.
+fn script(sandbox: &Sandbox, name: &str, text: &str) -> PathBuf {
+    let path = sandbox.path(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// `mfa shell dev --server` in a pseudo-terminal, the subshell an
+/// interactive bash (which takes the terminal over), at its first prompt.
+/// Every answer keeps 900 s: the role credentials are renewed every 5 s.
+fn served_shell(sandbox: &Sandbox) -> rexpect::session::PtySession {
+    let shell = script(
+        sandbox,
+        "shell",
+        "#!/bin/sh\nexec bash --norc --noprofile -i\n",
+    );
+    let browser = script(sandbox, "browser", "#!/bin/sh\nexit 0\n");
+    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    command
+        .args(["shell", "dev", "--server"])
+        .stdin(Stdio::inherit())
+        .env("SHELL", &shell)
+        .env("BROWSER", &browser)
+        .env("MFA_SERVER_MIN_TTL", "900")
+        .env("MFA_TIMEOUT", "20")
+        .env("TERM", "dumb")
+        .env("PS1", "$ ");
+    let mut term = spawn_command(command, Some(60_000)).expect("mfa shell in a pseudo-terminal");
+    term.exp_string("$ ").unwrap();
+    term
+}
+
+/// The AWS CLI in the served shell succeeds, signed with the role keys the
+/// portal handed out last.
+fn the_cli_is_served_the_latest_role_keys(term: &mut rexpect::session::PtySession, aws: &FakeAws) {
+    term.send_line("aws sts get-caller-identity --output text >/dev/null; echo cli=$?")
+        .unwrap();
+    term.exp_string("cli=0").unwrap();
+    assert_eq!(
+        aws.last_call("GetCallerIdentity")["access_key_id"],
+        aws.last_call("GetRoleCredentials")["returned_access_key_id"]
+    );
+}
+
+#[test]
+fn a_sign_in_needed_while_serving_a_shell_is_503_naming_mfa_login_and_mfa_login_there_mends_it() {
+    let (aws, sandbox) = setup();
+    // No refresh token: usable for 10 s more (a token needs a minute left).
+    let (_, written) = signed_in_without_refresh(&aws, &sandbox, 70);
+    // The subshell takes the terminal (bash with job control): a sign-in
+    // must not show its page and code there behind its back.
+    let mut term = served_shell(&sandbox);
+    std::thread::sleep(std::time::Duration::from_secs(11).saturating_sub(written.elapsed()));
+    term.send_line("aws sts get-caller-identity --output text; echo cli=$?")
+        .unwrap();
+    let (said, _) = term.exp_regex(r"cli=\d+").unwrap();
+    assert!(said.contains("503"), "{said}");
+    assert!(said.contains("`mfa login dev`"), "{said}");
+    assert!(!said.contains("Sign in to"), "{said}");
+    assert_eq!(aws.count("StartDeviceAuthorization"), 0);
+    assert_eq!(aws.count("GetRoleCredentials"), 1);
+
+    // Signing in where the person is, in the subshell, is what it takes.
+    term.send_line(&format!("{} login dev", env!("CARGO_BIN_EXE_mfa")))
+        .unwrap();
+    term.exp_string("Sign in to SSO session `corp`").unwrap();
+    aws.sso_approve();
+    term.exp_string("Signed in").unwrap();
+    the_cli_is_served_the_latest_role_keys(&mut term, &aws);
+    term.send_line("exit").unwrap();
+    term.exp_eof().unwrap();
+}
+
+#[test]
+fn in_a_served_shell_the_hook_signs_in_when_the_token_ends_and_sets_no_keys() {
+    let (aws, sandbox) = setup();
+    // No refresh token: a sign-in is needed once under a minute is left.
+    let (token, written) = signed_in_without_refresh(&aws, &sandbox, 70);
+    let token_end = mfa::creds::parse_rfc3339(token["expiresAt"].as_str().unwrap()).unwrap();
+    let mut term = served_shell(&sandbox);
+    term.send_line(&format!(
+        "eval \"$('{}' init bash)\"",
+        env!("CARGO_BIN_EXE_mfa")
+    ))
+    .unwrap();
+    // The prompt counts down to the token's end: when the person is needed.
+    term.exp_regex(r"\(dev (1m|\d+s)!\) \$ ").unwrap();
+    term.send_line("echo \"at=$MFA_EXPIRES_AT\"; mfa prompt --format '{profile}:{state}'")
+        .unwrap();
+    term.exp_string(&format!("at={token_end}")).unwrap();
+    term.exp_string("dev:warn").unwrap();
+    term.send_line(
+        "mfa status --json | python3 -c 'import json,sys; s=json.load(sys.stdin)[\"shell\"]; print(\"shell:\", s[\"profile\"], s[\"access_key_id\"], s[\"expires_at\"] is not None)'",
+    )
+    .unwrap();
+    term.exp_string("shell: dev None True").unwrap();
+    // `mfa use` here renews the served session, and sets no keys to
+    // shadow the endpoint.
+    term.send_line("mfa use dev; echo \"keys=${AWS_ACCESS_KEY_ID:-none} uri=${AWS_CONTAINER_CREDENTIALS_FULL_URI:+set}\"")
+        .unwrap();
+    term.exp_string("keys=none uri=set").unwrap();
+
+    // Under a minute left: the hook's renewal signs in here, in the
+    // foreground, and the endpoint serves from the new token.
+    std::thread::sleep(std::time::Duration::from_secs(12).saturating_sub(written.elapsed()));
+    term.send_line("export MFA_RENEW_SECONDS=65").unwrap();
+    term.exp_string("Sign in to SSO session `corp`").unwrap();
+    aws.sso_approve();
+    term.exp_string("Signed in").unwrap();
+    term.exp_regex(r"\(dev \d+h\d\dm\) \$ ").unwrap();
+    term.send_line("echo \"keys=${AWS_ACCESS_KEY_ID:-none} later=$(( MFA_EXPIRES_AT - $(date +%s) > 7 * 3600 ))\"")
+        .unwrap();
+    term.exp_string("keys=none later=1").unwrap();
+    the_cli_is_served_the_latest_role_keys(&mut term, &aws);
+    assert_eq!(aws.count("StartDeviceAuthorization"), 1);
+    term.send_line("exit").unwrap();
+    term.exp_eof().unwrap();
 }

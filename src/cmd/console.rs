@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use crate::browser::{self, Browser};
 use crate::cli::{ConsoleArgs, SessionArgs};
 use crate::console::redirect::{OneTimeRedirect, UNUSED_LIMIT};
-use crate::console::{self, Partition, SessionKind};
+use crate::console::{self, SessionKind};
 use crate::context::{Clock, Env, SystemClock};
 use crate::creds::Credentials;
 use crate::error::UsageError;
@@ -28,15 +28,10 @@ pub fn run(args: ConsoleArgs, env: &Env) -> Result<()> {
         duration: None,
     };
     let chain = resolve::resolve(&profiles, &name, &overrides)?;
-    let kind = session_kind(&chain, args.federation_token)?;
+    let kind = console::session_kind(&chain, args.federation_token)?;
     let session_duration = console::session_duration(kind, args.duration)?;
     let region = console::console_region(args.region.as_deref(), env, chain.region.as_deref())?;
-    let partition = chain
-        .roles
-        .last()
-        .and_then(|role| Partition::from_arn(&role.role_arn))
-        .or_else(|| region.as_deref().map(Partition::from_region))
-        .unwrap_or(Partition::Aws);
+    let partition = console::partition(&chain, region.as_deref());
     let destination = console::destination(
         partition,
         args.service.as_deref(),
@@ -95,31 +90,6 @@ pub fn run(args: ConsoleArgs, env: &Env) -> Result<()> {
                 browser::exited_early(&mut child, &browser)
             })
             .await
-    })
-}
-
-/// Which credentials sign in. A role (the profile's, or `--role-arn`'s)
-/// keeps MFA; a session from GetSessionToken alone cannot sign in, so a
-/// profile without one is refused unless `--federation-token` asks for a
-/// federation session without MFA.
-fn session_kind(chain: &Chain, federation_token: bool) -> Result<SessionKind, UsageError> {
-    if federation_token {
-        if !chain.roles.is_empty() {
-            return Err(UsageError::new(format!(
-                "profile `{}` has a role: the console signs in with its role session (with MFA); --federation-token is only for a profile without a role",
-                chain.profile
-            )));
-        }
-        return Ok(SessionKind::Federation);
-    }
-    if chain.roles.is_empty() {
-        return Err(UsageError::new(format!(
-            "profile `{}` has no role, and a session from GetSessionToken cannot sign in to the console: name a role to assume with MFA, `mfa console {} --role-arn ARN` (`mfa roles` lists those in your config), or give the profile a role_arn; --federation-token signs in without MFA",
-            chain.profile, chain.profile
-        )));
-    }
-    Ok(SessionKind::Role {
-        chained: chain.roles.len() > 1,
     })
 }
 

@@ -95,7 +95,18 @@ pub fn run(args: EnvArgs, env: &Env) -> Result<()> {
     if args.unset {
         return crate::output::print(&render_unset(shell, env));
     }
-    let session = obtain_session(args.profile.as_deref(), &args.session, env)?;
+    let profile = crate::resolve::select_profile(args.profile.as_deref(), env);
+    if crate::endpoint::serves(env, &profile, &args.session) {
+        let session = super::obtain_served_session(&profile, &args.session, env)?;
+        eprintln!(
+            "mfa: this shell gets profile `{profile}` from mfa's credential endpoint: its session is renewed, no keys are set"
+        );
+        return crate::output::print(&render(
+            shell,
+            &crate::endpoint::served_shell_vars(&session),
+        ));
+    }
+    let session = obtain_session(Some(&profile), &args.session, env)?;
     let script = render(shell, &session_vars(&session)?);
     crate::output::print(&script)
 }

@@ -96,19 +96,24 @@ pub fn root_keys(profile: Option<&str>, env: &Env) -> Result<RootKeys> {
 /// `credential_process`'s output, or keys from a key store; checked before
 /// anything sends them (see `session::check_root`).
 pub fn fetch_root(env: &Env, root: &Root) -> Result<Credentials> {
-    let credentials = fetch_unchecked(env, root)?;
+    fetch_root_signing_in(env, root, crate::terminal::available())
+}
+
+/// `fetch_root`, an SSO sign-in allowed only when `may_sign_in`.
+fn fetch_root_signing_in(env: &Env, root: &Root, may_sign_in: bool) -> Result<Credentials> {
+    let credentials = fetch_unchecked(env, root, may_sign_in)?;
     crate::session::check_root(root, &credentials, SystemClock.now())?;
     Ok(credentials)
 }
 
-fn fetch_unchecked(env: &Env, root: &Root) -> Result<Credentials> {
+fn fetch_unchecked(env: &Env, root: &Root, may_sign_in: bool) -> Result<Credentials> {
     match root {
         Root::Keys { credentials, .. } => Ok(credentials.clone()),
         Root::Process { profile, command } => {
             crate::session::check_process_loop(env, profile)?;
             crate::session::run_credential_process(profile, command)
         }
-        Root::Sso { profile, sso } => crate::sso::role_credentials(env, profile, sso),
+        Root::Sso { profile, sso } => crate::sso::role_credentials(env, profile, sso, may_sign_in),
         Root::Stored { profile, .. } => {
             let store = crate::keystore::open_for(env, profile)?
                 .ok_or_else(|| anyhow::anyhow!("profile `{profile}` has no keys in a key store"))?;
@@ -127,8 +132,10 @@ pub struct Session {
     pub profile: String,
     pub region: Option<String>,
     pub credentials: Credentials,
-    /// When the session the chain renews from ends (for an MFA profile,
-    /// the MFA session: renewing past it takes a new code), when known.
+    /// When renewing will next need the person, when known: the end of
+    /// the session the chain renews from (for an MFA profile, the MFA
+    /// session: renewing past it takes a new code; for an SSO profile, the
+    /// sign-in: `sso::sign_in_ends_at`).
     pub renewable_until: Option<i64>,
 }
 
@@ -155,6 +162,37 @@ pub fn obtain_session_with(
     min_ttl: i64,
     codes: &mut dyn CodeSource,
 ) -> Result<Session> {
+    obtain(profile, args, env, min_ttl, codes, false)
+}
+
+/// The session of a profile whose credentials an mfa endpoint serves to
+/// this shell (`mfa env` under `exec/shell --server`). Renewed here, where
+/// the person is (a code or an SSO sign-in in the foreground), through the
+/// cache the endpoint reads: when what the chain renews from ends within
+/// `MFA_MIN_TTL`, the whole chain anew, so that the endpoint's next
+/// renewals find a session that lasts instead of answering 503.
+pub fn obtain_served_session(profile: &str, args: &SessionArgs, env: &Env) -> Result<Session> {
+    let mut codes = Codes {
+        token: args.token.clone(),
+    };
+    let min_ttl = env.seconds("MFA_MIN_TTL", DEFAULT_MIN_TTL)?;
+    let session = obtain(Some(profile), args, env, min_ttl, &mut codes, false)?;
+    match session.renewable_until {
+        Some(end) if end - SystemClock.now() <= min_ttl => {
+            obtain(Some(profile), args, env, min_ttl, &mut codes, true)
+        }
+        _ => Ok(session),
+    }
+}
+
+fn obtain(
+    profile: Option<&str>,
+    args: &SessionArgs,
+    env: &Env,
+    min_ttl: i64,
+    codes: &mut dyn CodeSource,
+    renew_chain: bool,
+) -> Result<Session> {
     let files = crate::config::load(env)?;
     let profiles = files.profiles;
     let name = resolve::select_profile(profile, env);
@@ -170,6 +208,7 @@ pub fn obtain_session_with(
         _ => Cache::from_env(env),
     };
     let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref())?);
+    let may_sign_in = codes.may_sign_in();
     let mut engine = Engine {
         cache: &cache,
         sts: &sts,
@@ -178,13 +217,16 @@ pub fn obtain_session_with(
         min_ttl,
         // An explicit duration asks for a new session of that length.
         refresh: args.refresh || args.duration.is_some(),
+        renew_chain,
         local_user: env.get("USER").map(str::to_string),
-        fetch_root: &|root| fetch_root(env, root),
+        fetch_root: &|root| fetch_root_signing_in(env, root, may_sign_in),
     };
     let credentials = engine.credentials(&chain)?;
     let renewable_until = match &chain.root {
         // Temporary root keys are handed on as they are: they end when they end.
         Root::Keys { credentials, .. } if !credentials.is_long_term() => credentials.expiration,
+        // New role credentials need the SSO sign-in, not the ones in hand.
+        Root::Sso { sso, .. } => crate::sso::sign_in_ends_at(env, sso, SystemClock.now()),
         _ => cache
             .read(&crate::session::base_key(&chain))
             .and_then(|entry| entry.credentials.expiration),

@@ -16,6 +16,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::context::Env;
 use crate::creds::Credentials;
 use crate::error::UsageError;
+use crate::resolve::{Chain, Root};
 
 /// What AWS allows for a console session (`SessionDuration`, and the
 /// `--duration` of a federation session), in seconds.
@@ -83,6 +84,23 @@ impl Partition {
     }
 }
 
+/// The partition the console session belongs to: the signing role's ARN
+/// says; without one (an SSO profile's own role), the console's region,
+/// else the IAM Identity Center's region (a GovCloud portal signs in to
+/// GovCloud).
+pub fn partition(chain: &Chain, console_region: Option<&str>) -> Partition {
+    let sso_region = match &chain.root {
+        Root::Sso { sso, .. } => Some(sso.region.as_str()),
+        _ => None,
+    };
+    chain
+        .roles
+        .last()
+        .and_then(|role| Partition::from_arn(&role.role_arn))
+        .or_else(|| console_region.or(sso_region).map(Partition::from_region))
+        .unwrap_or(Partition::Aws)
+}
+
 /// Where the console session's credentials came from: what the federation
 /// endpoint allows depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +110,43 @@ pub enum SessionKind {
     Role { chained: bool },
     /// GetFederationToken (no MFA).
     Federation,
+}
+
+/// Which credentials sign in. A role session keeps MFA: the profile's role
+/// (or `--role-arn`'s), assumed with MFA, or an SSO profile's own role
+/// credentials (IAM Identity Center's `AWSReservedSSO_…` role session,
+/// signed in through the portal's own MFA). A role assumed on top of
+/// another role session is chained. A session from GetSessionToken alone
+/// cannot sign in, so a profile with neither is refused unless
+/// `--federation-token` asks for a federation session without MFA.
+pub fn session_kind(chain: &Chain, federation_token: bool) -> Result<SessionKind, UsageError> {
+    let sso = matches!(chain.root, Root::Sso { .. });
+    if federation_token {
+        if sso {
+            return Err(UsageError::new(format!(
+                "profile `{}` signs in through IAM Identity Center, whose role session signs in to the console (`mfa console {}`); --federation-token is only for an IAM user's long-term keys",
+                chain.profile, chain.profile
+            )));
+        }
+        if !chain.roles.is_empty() {
+            return Err(UsageError::new(format!(
+                "profile `{}` has a role: the console signs in with its role session (with MFA); --federation-token is only for a profile without a role",
+                chain.profile
+            )));
+        }
+        return Ok(SessionKind::Federation);
+    }
+    if chain.roles.is_empty() && !sso {
+        return Err(UsageError::new(format!(
+            "profile `{}` has no role, and a session from GetSessionToken cannot sign in to the console: name a role to assume with MFA, `mfa console {} --role-arn ARN` (`mfa roles` lists those in your config), or give the profile a role_arn; --federation-token signs in without MFA",
+            chain.profile, chain.profile
+        )));
+    }
+    // The role sessions below the last one: the SSO role, then each role.
+    let parents = chain.roles.len() + usize::from(sso);
+    Ok(SessionKind::Role {
+        chained: parents > 1,
+    })
 }
 
 /// The `SessionDuration` to send for `--duration`, checked before any
@@ -270,6 +325,68 @@ pub fn console_region(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chain of `name` in `config`.
+    fn chain_of(config: &str, name: &str, role_arn: Option<&str>) -> Chain {
+        let document = crate::config::document::parse(
+            config,
+            std::path::Path::new("config"),
+            crate::config::FileKind::Config,
+        )
+        .unwrap();
+        let profiles = crate::config::profiles::Profiles::from_documents(Some(&document), None);
+        let overrides = crate::resolve::Overrides {
+            role_arn: role_arn.map(str::to_string),
+            duration: None,
+        };
+        crate::resolve::resolve(&profiles, name, &overrides).unwrap()
+    }
+
+    const SSO_CONFIG: &str = "[sso-session corp]\nsso_start_url = https://corp/start\nsso_region = us-gov-west-1\n\
+        [profile dev]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = Dev\n\
+        [profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = dev\n";
+
+    #[test]
+    fn an_sso_profiles_own_role_session_signs_in_and_a_role_on_top_is_chained() {
+        let dev = chain_of(SSO_CONFIG, "dev", None);
+        assert_eq!(
+            session_kind(&dev, false),
+            Ok(SessionKind::Role { chained: false })
+        );
+        let ops = chain_of(SSO_CONFIG, "ops", None);
+        assert_eq!(
+            session_kind(&ops, false),
+            Ok(SessionKind::Role { chained: true })
+        );
+        let via_flag = chain_of(SSO_CONFIG, "dev", Some("arn:aws:iam::1:role/x"));
+        assert_eq!(
+            session_kind(&via_flag, false),
+            Ok(SessionKind::Role { chained: true })
+        );
+        for chain in [&dev, &ops] {
+            let refused = session_kind(chain, true).unwrap_err().to_string();
+            assert!(refused.contains("IAM Identity Center"), "{refused}");
+        }
+        // No role ARN: the console's region, else the portal's, says.
+        assert_eq!(partition(&dev, None), Partition::AwsUsGov);
+        assert_eq!(partition(&dev, Some("cn-north-1")), Partition::AwsCn);
+        assert_eq!(partition(&ops, None), Partition::Aws);
+    }
+
+    #[test]
+    fn a_profile_of_keys_needs_a_role_or_federation_token() {
+        let config = "[profile alice]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n";
+        let alice = chain_of(config, "alice", None);
+        let refused = session_kind(&alice, false).unwrap_err().to_string();
+        assert!(refused.contains("--role-arn"), "{refused}");
+        assert_eq!(session_kind(&alice, true), Ok(SessionKind::Federation));
+        let role = chain_of(config, "alice", Some("arn:aws:iam::1:role/x"));
+        assert_eq!(
+            session_kind(&role, false),
+            Ok(SessionKind::Role { chained: false })
+        );
+        assert!(session_kind(&role, true).is_err());
+    }
 
     #[test]
     fn partitions_come_from_the_arn_then_the_region() {

@@ -57,13 +57,38 @@ pub fn child_vars(
     token: &str,
     session: &crate::cmd::Session,
 ) -> Vec<(&'static str, Option<String>)> {
-    let mut vars: Vec<(&'static str, Option<String>)> =
-        REMOVED_VARS.iter().map(|name| (*name, None)).collect();
+    let mut vars = served_shell_vars(session);
     vars.push((
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         Some(format!("http://127.0.0.1:{port}{}", request::PATH)),
     ));
     vars.push(("AWS_CONTAINER_AUTHORIZATION_TOKEN", Some(token.to_string())));
+    vars
+}
+
+/// Whether `profile`'s credentials reach this process from an mfa
+/// endpoint (it runs under `mfa exec/shell PROFILE --server`) as the
+/// session `args` asks for: `mfa env` must then set no keys, which would
+/// win over the endpoint in every SDK and end unrenewed.
+pub fn serves(env: &Env, profile: &str, args: &SessionArgs) -> bool {
+    let ours = env
+        .get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .and_then(|uri| uri.strip_prefix("http://127.0.0.1:"))
+        .and_then(|rest| rest.strip_suffix(request::PATH))
+        .is_some_and(|port| port.parse::<u16>().is_ok());
+    ours && env.get("MFA_PROFILE") == Some(profile)
+        && env.get("AWS_ACCESS_KEY_ID").is_none()
+        && args.role_arn.is_none()
+        && args.duration.is_none()
+}
+
+/// What a process the endpoint serves gets, beside the endpoint itself
+/// (and what `mfa env` puts in a shell it serves): no keys or profile
+/// (removed if set), the session's profile, when renewing will next need
+/// the person, the region.
+pub fn served_shell_vars(session: &crate::cmd::Session) -> Vec<(&'static str, Option<String>)> {
+    let mut vars: Vec<(&'static str, Option<String>)> =
+        REMOVED_VARS.iter().map(|name| (*name, None)).collect();
     vars.push(("MFA_PROFILE", Some(session.profile.clone())));
     vars.push((
         "MFA_EXPIRES_AT",
@@ -156,11 +181,9 @@ fn renewal(profile: &str, args: &SessionArgs, env: &Env, min_ttl: i64) -> Arc<Re
                     "mfa could not renew the credentials of profile `{profile}`: {error:#}"
                 );
                 eprintln!("mfa: {message}");
-                let status = if error.downcast_ref::<NoWayToAsk>().is_some() {
-                    503
-                } else {
-                    502
-                };
+                let person_needed = error.downcast_ref::<NoWayToAsk>().is_some()
+                    || error.downcast_ref::<crate::sso::SignInNeeded>().is_some();
+                let status = if person_needed { 503 } else { 502 };
                 Err(Unavailable { status, message })
             }
         }
@@ -224,6 +247,13 @@ impl CodeSource for EndpointCodes {
     fn rejected(&mut self, attempts_left: u32) {
         Codes { token: None }.rejected(attempts_left)
     }
+
+    /// An SSO sign-in shows its page and code on the terminal as a code
+    /// question would ask: only on mfa's own. Otherwise the renewal fails
+    /// with `SignInNeeded`, which names `mfa login`.
+    fn may_sign_in(&self) -> bool {
+        terminal_is_ours()
+    }
 }
 
 /// Whether mfa has a controlling terminal and is in its foreground.
@@ -267,6 +297,40 @@ fn warn_about_default_profile(env: &Env) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_served_shell_is_known_by_its_endpoint_profile_and_session() {
+        let args = SessionArgs {
+            token: None,
+            role_arn: None,
+            duration: None,
+            refresh: false,
+        };
+        let uri = (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://127.0.0.1:8123/credentials",
+        );
+        let served = |pairs: &[(&str, &str)], args: &SessionArgs| {
+            serves(&Env::from_pairs(pairs.to_vec()), "prod", args)
+        };
+        assert!(served(&[uri, ("MFA_PROFILE", "prod")], &args));
+        assert!(!served(&[uri, ("MFA_PROFILE", "dev")], &args));
+        assert!(!served(&[("MFA_PROFILE", "prod")], &args));
+        // ECS's endpoint, or keys set since: not mfa's session.
+        let ecs = (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://169.254.170.23/v1/credentials",
+        );
+        assert!(!served(&[ecs, ("MFA_PROFILE", "prod")], &args));
+        let keys = ("AWS_ACCESS_KEY_ID", "AKIAX");
+        assert!(!served(&[uri, ("MFA_PROFILE", "prod"), keys], &args));
+        // Another role or length is another session than the one served.
+        let other_role = SessionArgs {
+            role_arn: Some("arn:aws:iam::1:role/x".into()),
+            ..args.clone()
+        };
+        assert!(!served(&[uri, ("MFA_PROFILE", "prod")], &other_role));
+    }
 
     #[test]
     fn the_child_gets_the_endpoint_and_no_keys_or_profile() {

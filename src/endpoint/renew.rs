@@ -95,7 +95,7 @@ impl Renewer {
                 .unwrap_or_else(|| Err(Unavailable::later("the renewal ended without an answer"))),
             Ok(Err(_)) => Err(Unavailable::later("the renewal ended without an answer")),
             Err(_) => Err(Unavailable::later(format!(
-                "no credentials within {} s: the renewal is still waiting (for STS, or for an MFA code on the terminal of mfa); try again (MFA_TIMEOUT sets this bound)",
+                "no credentials within {} s: the renewal is still waiting (for STS, or for an MFA code or an SSO sign-in on the terminal of mfa); try again (MFA_TIMEOUT sets this bound)",
                 wait.as_secs()
             ))),
         }

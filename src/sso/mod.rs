@@ -56,9 +56,16 @@ fn token_lock(sso: &SsoProfile) -> Key {
 
 /// The role credentials of an SSO profile: GetRoleCredentials with the
 /// cached token, refreshed or signed in again first when it has ended.
-pub fn role_credentials(env: &Env, profile: &str, sso: &SsoProfile) -> Result<Credentials> {
+/// `may_sign_in`: whether a sign-in may run on this process's terminal;
+/// without it, a needed sign-in is a `SignInNeeded` error.
+pub fn role_credentials(
+    env: &Env,
+    profile: &str,
+    sso: &SsoProfile,
+    may_sign_in: bool,
+) -> Result<Credentials> {
     let api = sdk::SdkSso::new(profile, &sso.region);
-    let tokens = Tokens::new(env, profile, sso, &api, crate::terminal::available());
+    let tokens = Tokens::new(env, profile, sso, &api, may_sign_in);
     let call = |access_token: &str| {
         api.get_role_credentials(access_token, &sso.account_id, &sso.role_name)
     };
@@ -103,6 +110,37 @@ pub fn login(env: &Env, profile: &str, sso: &SsoProfile) -> Result<()> {
 pub fn token_expires_at(env: &Env, sso: &SsoProfile) -> Option<i64> {
     token::read(&token::cache_dir(env), sso).and_then(|t| t.expires_at())
 }
+
+/// When getting role credentials will next need the person: the token's
+/// end, or with a refresh token the client registration's end (the
+/// latest a refresh can work; the portal's own session may end sooner,
+/// which AWS does not tell clients). `None` without a cached token.
+pub fn sign_in_ends_at(env: &Env, sso: &SsoProfile, now: i64) -> Option<i64> {
+    token::read(&token::cache_dir(env), sso).and_then(|t| token::sign_in_ends_at(&t, now))
+}
+
+/// A sign-in is needed and this run may not start one (no terminal, or
+/// one that another program holds): the message says what to run.
+#[derive(Debug)]
+pub struct SignInNeeded {
+    profile: String,
+    sign_in: String,
+    why: String,
+}
+
+impl std::fmt::Display for SignInNeeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "profile `{p}`: no valid SSO sign-in for {}{}; sign in with `mfa login {p}` (or `aws sso login --profile {p}`)",
+            self.sign_in,
+            self.why,
+            p = self.profile
+        )
+    }
+}
+
+impl std::error::Error for SignInNeeded {}
 
 /// Gets a usable access token: the cached one, a refreshed one, or one
 /// from a new sign-in.
@@ -190,10 +228,10 @@ impl<'a> Tokens<'a> {
                 },
                 Plan::SignIn => {
                     if !self.interactive {
-                        bail!(
-                            "profile `{p}`: no valid SSO sign-in for {}{}; sign in with `mfa login {p}` (or `aws sso login --profile {p}`)",
-                            sign_in_name(self.sso),
-                            match cached.as_ref().and_then(Token::expires_at) {
+                        bail!(SignInNeeded {
+                            profile: self.profile.to_string(),
+                            sign_in: sign_in_name(self.sso),
+                            why: match cached.as_ref().and_then(Token::expires_at) {
                                 _ if refused => {
                                     " (the SSO portal refused the cached token)".to_string()
                                 }
@@ -201,8 +239,7 @@ impl<'a> Tokens<'a> {
                                     format!(" (the token ended at {})", crate::creds::rfc3339(at)),
                                 None => String::new(),
                             },
-                            p = self.profile
-                        );
+                        });
                     }
                     let token = self.sign_in(cached.as_ref())?;
                     return Ok(token.access_token().unwrap_or_default().to_string());

@@ -269,6 +269,16 @@ pub fn can_refresh(token: &Token, now: i64) -> bool {
     token.refresh_token().is_some() && token.registration().is_some_and(|r| r.is_valid(now, 0))
 }
 
+/// When a sign-in will next be needed: the end of a token that cannot be
+/// refreshed, else the end of the registration its refreshes need.
+pub fn sign_in_ends_at(token: &Token, now: i64) -> Option<i64> {
+    if can_refresh(token, now) {
+        token.registration().map(|r| r.expires_at)
+    } else {
+        token.expires_at()
+    }
+}
+
 /// `expiresAt` as the CLI writes it (`2026-01-01T00:00:00Z`), and as older
 /// versions did (`2026-01-01T00:00:00UTC`, `+00:00`).
 pub fn parse_time(text: &str) -> Option<i64> {
@@ -377,6 +387,30 @@ mod tests {
             "1aca0563987e138b5bf255b1536407453c170a6f.json"
         );
         assert_eq!(python_json("caf\u{e9} \"x\""), "\"caf\\u00e9 \\\"x\\\"\"");
+    }
+
+    #[test]
+    fn a_sign_in_is_next_needed_at_the_tokens_end_or_the_registrations() {
+        let now = 1_000_000;
+        let plain = token(&format!(
+            r#"{{"accessToken":"a","expiresAt":"{}"}}"#,
+            format_time(now + 3600)
+        ));
+        assert_eq!(sign_in_ends_at(&plain, now), Some(now + 3600));
+        let refreshable = |registration: i64| {
+            token(&format!(
+                r#"{{"accessToken":"a","expiresAt":"{}","refreshToken":"r","clientId":"c","clientSecret":"s","registrationExpiresAt":"{}"}}"#,
+                format_time(now + 3600),
+                format_time(now + registration)
+            ))
+        };
+        assert_eq!(
+            sign_in_ends_at(&refreshable(90 * 86_400), now),
+            Some(now + 90 * 86_400)
+        );
+        // A registration that has ended refreshes nothing.
+        assert_eq!(sign_in_ends_at(&refreshable(-1), now), Some(now + 3600));
+        assert_eq!(sign_in_ends_at(&Token::default(), now), None);
     }
 
     #[test]

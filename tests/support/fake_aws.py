@@ -254,7 +254,8 @@ class State:
     calls: list[dict[str, Any]] = field(default_factory=list)
     mfa_codes: dict[str, set[str]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
-    # AccessKeyIds this server handed out from AssumeRole (role chaining).
+    # AccessKeyIds of role sessions: from AssumeRole, and SSO's
+    # GetRoleCredentials (a role assumed with one is role chaining).
     role_keys: set[str] = field(default_factory=set)
     # AccessKeyId from GetSessionToken -> AccessKeyId that requested it.
     session_parents: dict[str, str] = field(default_factory=dict)
@@ -996,11 +997,24 @@ class FakeAws:
             out = json.dumps({"message": fault.message or "Injected fault"}).encode()
         else:
             status, headers, out = SSO.handle(environ, body, record)
+        if status == 200 and action == "GetRoleCredentials":
+            self.note_sso_role_credentials(out, record)
         with self.state.lock:
             record["status"] = status
         headers.append(("Content-Length", str(len(out))))
         start_response(status_line(status), headers)
         return [out]
+
+    def note_sso_role_credentials(self, out: bytes, record: dict[str, Any]) -> None:
+        """GetRoleCredentials' keys are a role session, as AssumeRole's are:
+        a role assumed with them is chained, and they sign in to the console."""
+        credentials = json.loads(out)["roleCredentials"]
+        access_key_id = credentials["accessKeyId"]
+        with self.state.lock:
+            self.state.role_keys.add(access_key_id)
+        self.signin.note_role_session(
+            access_key_id, credentials["secretAccessKey"], credentials["sessionToken"],
+            credentials["expiration"] / 1000, record["account_id"], record["role_session"])
 
     # -- control API --------------------------------------------------------
 

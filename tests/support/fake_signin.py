@@ -8,7 +8,8 @@ console", IAM User Guide) and this endpoint checks:
   GET /federation?Action=getSigninToken&Session=JSON[&SessionDuration=N]
       Session is {"sessionId", "sessionKey", "sessionToken"} of temporary
       credentials from AssumeRole or GetFederationToken that this server
-      issued and that have not expired; GetSessionToken credentials cannot
+      issued (or the SSO portal's GetRoleCredentials, `note_role_session`)
+      and that have not expired; GetSessionToken credentials cannot
       sign in.  SessionDuration: 900 to 43200, at most 3600 for a role
       assumed with another role's credentials (role chaining), and never
       with GetFederationToken credentials.
@@ -167,6 +168,16 @@ class Federation:
                 kind=kind, chained=chained, arn=arn, identity=identity,
             )
         return xml.encode("utf-8")
+
+    def note_role_session(self, access_key_id: str, secret: str, token: str, expires: float,
+                          account: str, identity: str) -> None:
+        """Remember role credentials issued elsewhere than STS (IAM Identity
+        Center's GetRoleCredentials): `identity` is assumed-role/ROLE/SESSION."""
+        with self.lock:
+            self.issued[access_key_id] = Issued(
+                secret=secret, token=token, expires=expires, kind="role", chained=False,
+                arn=f"arn:aws:sts::{account}:{identity}", identity=identity,
+            )
 
     # -- the endpoint ---------------------------------------------------------
 

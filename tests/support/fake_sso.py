@@ -33,6 +33,11 @@ Control (JSON):
        token lifetime CreateToken gives, role credentials' lifetime, the
        device flow's interval and code lifetime, and how many of the next
        device-code polls answer slow_down whatever their timing.
+
+Role credentials are a role session, as AWS names it:
+assumed-role/AWSReservedSSO_<role name>_<16 hex>/<user> (`role_session`);
+fake_aws.py tells the console's federation endpoint about them, and counts
+an AssumeRole signed with them as role chaining.
   GET  /_fake/sso/devices  -> {"devices": [{"user_code", "approved",
                                "polls": [unix times]}]}
   POST /_fake/sso/approve  {} -> approves every pending device code
@@ -40,6 +45,7 @@ Control (JSON):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import string
@@ -80,6 +86,8 @@ class FakeSso:
         self.interval = 1
         self.device_seconds = 600
         self.slow_down = 0
+        # Who signed in to the portal: the role session's name.
+        self.user = "alice@example.com"
 
     # -- routing -------------------------------------------------------------
 
@@ -134,6 +142,7 @@ class FakeSso:
                              "account_id and role_name are required")
         access_key_id = "ASIA" + _random(16, string.ascii_uppercase + string.digits)
         record["returned_access_key_id"] = access_key_id
+        record["role_session"] = role_session(query["account_id"], query["role_name"], self.user)
         return {"roleCredentials": {
             "accessKeyId": access_key_id,
             "secretAccessKey": _random(40),
@@ -264,6 +273,13 @@ class FakeSso:
                     device["approved"] = True
             return 200, {"ok": True}
         return 404, {"error": f"no control {method} {path}"}
+
+
+def role_session(account_id: str, role_name: str, user: str) -> str:
+    """The role session of a permission set's credentials, as IAM names it:
+    the role IAM Identity Center made in the account, and the user."""
+    suffix = hashlib.sha256(f"{account_id}/{role_name}".encode()).hexdigest()[:16]
+    return f"assumed-role/AWSReservedSSO_{role_name}_{suffix}/{user}"
 
 
 def _snake(action: str) -> str:

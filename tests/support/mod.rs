@@ -3,6 +3,8 @@
 //! real shells.
 #![allow(dead_code)]
 
+pub mod signin;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
