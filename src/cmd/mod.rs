@@ -202,13 +202,13 @@ fn obtain(
         duration: args.duration,
     };
     let chain = resolve::resolve(&profiles, &name, &overrides)?;
+    let may_sign_in = codes.may_sign_in();
     let cache = match chain.root {
         // Another run may be signing in for the same SSO credentials.
-        Root::Sso { .. } => crate::sso::cache_for_sign_in(env),
+        Root::Sso { .. } => crate::sso::cache_for_sign_in(env, may_sign_in),
         _ => Cache::from_env(env),
     };
     let sts = SdkSts::new(&name, &sts_region(env, chain.region.as_deref())?);
-    let may_sign_in = codes.may_sign_in();
     let mut engine = Engine {
         cache: &cache,
         sts: &sts,

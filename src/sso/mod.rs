@@ -40,10 +40,13 @@ fn sign_in_name(sso: &SsoProfile) -> String {
 /// run that stopped waiting would start a second sign-in, a second tab.
 pub const SIGN_IN_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// The cache, its locks waiting through another run's sign-in.
-pub fn cache_for_sign_in(env: &Env) -> Cache {
+/// The cache, its locks waiting through another run's sign-in when this
+/// run could sign in itself (it has a terminal): giving up would open a
+/// second sign-in page. A run that cannot sign in (an SDK's
+/// `credential_process`, a job's endpoint) waits no longer than any lock.
+pub fn cache_for_sign_in(env: &Env, may_sign_in: bool) -> Cache {
     let mut cache = Cache::from_env(env);
-    if env.get("MFA_LOCK_WAIT").is_none() {
+    if may_sign_in && env.get("MFA_LOCK_WAIT").is_none() {
         cache.lock_wait = cache.lock_wait.max(SIGN_IN_WAIT);
     }
     cache
@@ -99,7 +102,7 @@ pub fn role_credentials(
 pub fn login(env: &Env, profile: &str, sso: &SsoProfile) -> Result<()> {
     let api = sdk::SdkSso::new(profile, &sso.region);
     let tokens = Tokens::new(env, profile, sso, &api, true);
-    let cache = cache_for_sign_in(env);
+    let cache = cache_for_sign_in(env, true);
     let _lock = cache.lock(&token_lock(sso))?;
     let cached = token::read(&tokens.dir(), sso);
     tokens.sign_in(cached.as_ref())?;
@@ -190,7 +193,7 @@ impl<'a> Tokens<'a> {
         if let Some(token) = cached.as_ref().filter(|t| usable(t)) {
             return Ok(token.access_token().unwrap_or_default().to_string());
         }
-        let cache = cache_for_sign_in(self.env);
+        let cache = cache_for_sign_in(self.env, self.interactive);
         let _lock = cache.lock(&token_lock(self.sso))?;
         // Another run may have renewed it while this one waited.
         let cached = token::read(&self.dir(), self.sso);
@@ -353,10 +356,16 @@ mod tests {
     use profile::tests::{profiles, sso_of};
 
     #[test]
-    fn runs_wait_through_a_sign_in_unless_mfa_lock_wait_says_otherwise() {
-        let wait =
-            |pairs: &[(&str, &str)]| cache_for_sign_in(&Env::from_pairs(pairs.to_vec())).lock_wait;
+    fn runs_that_could_sign_in_wait_through_a_sign_in_unless_mfa_lock_wait_says_otherwise() {
+        let wait = |pairs: &[(&str, &str)]| {
+            cache_for_sign_in(&Env::from_pairs(pairs.to_vec()), true).lock_wait
+        };
         assert_eq!(wait(&[("HOME", "/h")]), SIGN_IN_WAIT);
+        let cannot_sign_in = cache_for_sign_in(&Env::from_pairs([("HOME", "/h")]), false);
+        assert_eq!(
+            cannot_sign_in.lock_wait,
+            Cache::from_env(&Env::from_pairs([("HOME", "/h")])).lock_wait
+        );
         assert_eq!(
             wait(&[("HOME", "/h"), ("MFA_LOCK_WAIT", "5")]),
             std::time::Duration::from_secs(5)
