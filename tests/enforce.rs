@@ -766,6 +766,66 @@ fn onboard_prints_a_profile_that_works_with_mfa_env_and_writes_nothing() {
 }
 
 #[test]
+fn onboard_deletes_the_new_key_when_its_profile_cannot_be_written() {
+    let (aws, sandbox) = setup();
+    let keys_of = |user: &str| {
+        iam_admin(&sandbox, &["list-access-keys", "--user-name", user])["AccessKeyMetadata"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let onboard = |stdout: std::process::Stdio, close_stdout: bool| {
+        let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+        command
+            .args(["onboard", "carol", "--profile", "admin"])
+            .stdout(stdout)
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("mfa runs");
+        if close_stdout {
+            // `mfa onboard carol | true`: the reader is gone before the write.
+            drop(child.stdout.take());
+        }
+        child.wait_with_output().expect("mfa ends")
+    };
+
+    let (created, deleted) = (aws.count("CreateAccessKey"), aws.count("DeleteAccessKey"));
+    let piped_to_nobody = onboard(std::process::Stdio::piped(), true);
+    assert_eq!(
+        piped_to_nobody.status.code(),
+        Some(1),
+        "{}",
+        stderr(&piped_to_nobody)
+    );
+    assert!(
+        stderr(&piped_to_nobody).contains("was deleted again"),
+        "{}",
+        stderr(&piped_to_nobody)
+    );
+    assert_eq!(aws.count("CreateAccessKey"), created + 1);
+    assert_eq!(aws.count("DeleteAccessKey"), deleted + 1);
+    assert_eq!(keys_of("carol"), 0, "no key left that nobody has");
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let disk_full = onboard(full.into(), false);
+    assert_eq!(disk_full.status.code(), Some(1), "{}", stderr(&disk_full));
+    assert!(
+        stderr(&disk_full).contains("was deleted again"),
+        "{}",
+        stderr(&disk_full)
+    );
+    assert_eq!(keys_of("carol"), 0);
+
+    // Nothing is left over: two keys can still be made, as IAM allows.
+    for _ in 0..2 {
+        let out = sandbox.run(&["onboard", "carol", "--profile", "admin"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(keys_of("carol"), 2);
+}
+
+#[test]
 fn templates_pass_cfn_lint_and_parse_as_hcl_without_calling_aws() {
     // Nothing listens here: a template needs no AWS.
     let sandbox = Sandbox::with_endpoint("http://127.0.0.1:9".into());
