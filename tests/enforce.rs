@@ -603,7 +603,9 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
         .status
         .success()
     );
-    let own = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "NotAction": "iam:*", "Resource": "*",
+    // AWS's own example's shape: everything but named set-up actions denied.
+    let own = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "NotAction": ["iam:ListMFADevices", "iam:EnableMFADevice", "sts:GetSessionToken"], "Resource": "*",
         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]});
     let created = iam_admin(
         &sandbox,
@@ -626,6 +628,37 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
         ],
     );
 
+    // The role recipe's group: its members' keys reach only a role that
+    // needs MFA (roled); bob's keys also have everything allowed by a
+    // policy of his own, and the group's Allow-with-MFA changes nothing.
+    create_iam_user(&sandbox, "roled");
+    create_iam_user(&sandbox, "bob");
+    let everything = iam_admin(
+        &sandbox,
+        &[
+            "create-policy",
+            "--policy-name",
+            "everything",
+            "--policy-document",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+        ],
+    );
+    iam_admin(
+        &sandbox,
+        &[
+            "attach-user-policy",
+            "--user-name",
+            "bob",
+            "--policy-arn",
+            everything["Policy"]["Arn"].as_str().unwrap(),
+        ],
+    );
+    let role = enforce(
+        &sandbox,
+        &["apply", "--recipe", "role", "--users", "roled", "bob"],
+    );
+    assert!(role.status.success(), "{}", stderr(&role));
+
     let out = enforce(&sandbox, &["audit", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).expect("the audit is JSON");
@@ -636,8 +669,8 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
         .filter_map(|u| u["user"].as_str())
         .collect();
     flagged.sort();
-    assert_eq!(flagged, ["admin", "keys-only"]);
-    assert_eq!(users.len(), 7, "every user, across pages: {report}");
+    assert_eq!(flagged, ["admin", "bob", "keys-only"]);
+    assert_eq!(users.len(), 9, "every user, across pages: {report}");
     let find = |name: &str| users.iter().find(|u| u["user"] == name).unwrap().clone();
     assert_eq!(
         find("bounded")["mfa_required_by"],
@@ -645,15 +678,35 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
             "boundary arn:aws:iam::{ACCOUNT}:policy/mfa-required"
         )])
     );
+    assert_eq!(
+        find("denied")["mfa_required_by"],
+        json!([format!(
+            "group deny-without-mfa-users: policy arn:aws:iam::{ACCOUNT}:policy/deny-without-mfa"
+        )])
+    );
+    assert_eq!(
+        find("own-policy")["mfa_required_by"],
+        json!([format!("policy arn:aws:iam::{ACCOUNT}:policy/own")])
+    );
+    assert_eq!(
+        find("roled")["mfa_required_by"],
+        json!([format!(
+            "trust of role arn:aws:iam::{ACCOUNT}:role/mfa-admin (all the keys reach)"
+        )])
+    );
+    assert_eq!(find("bob")["mfa_required_by"], json!([]));
     assert_eq!(find("console-only")["console_password"], true);
     assert_eq!(find("console-only")["access_keys"], json!([]));
     assert_eq!(find("inactive")["access_keys"][0]["active"], false);
     assert_eq!(find("keys-only")["access_keys"][0]["age_days"], 0);
-    assert!(
-        stderr(&out).contains("flagged (access keys and nothing requiring MFA): admin, keys-only"),
-        "{}",
-        stderr(&out)
-    );
+    let said = stderr(&out);
+    let line = said
+        .lines()
+        .find_map(|l| l.strip_prefix("mfa: flagged (access keys and nothing requiring MFA): "))
+        .unwrap_or_else(|| panic!("{said}"));
+    let mut named: Vec<&str> = line.split(", ").collect();
+    named.sort();
+    assert_eq!(named, ["admin", "bob", "keys-only"], "{said}");
 
     let text = enforce(&sandbox, &["audit"]);
     assert_eq!(text.status.code(), Some(1));
@@ -673,7 +726,7 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
 
     // Nothing flagged: exit 0.
     let _ = aws;
-    for name in ["admin", "keys-only"] {
+    for name in ["admin", "keys-only", "bob"] {
         assert!(
             enforce(
                 &sandbox,
