@@ -553,6 +553,263 @@ fn restricting_yourself_without_mfa_is_asked_and_the_undo_is_shown() {
     assert!(!stderr(&out).contains("restricts you"), "{}", stderr(&out));
 }
 
+/// Runs an undo command as apply printed it, in bash, as the admin key.
+fn run_undo(sandbox: &Sandbox, undo: &str) {
+    let out = sandbox
+        .command("bash")
+        .args(["--norc", "--noprofile", "-c", undo])
+        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "{undo}: {}", stderr(&out));
+}
+
+/// The line of stderr that starts with `prefix`, the prefix taken off.
+fn line_after<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.trim_start().strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` in {text}"))
+}
+
+#[test]
+fn rewriting_a_policy_that_applies_to_you_is_asked_adopted_only_when_told_and_undone() {
+    let (aws, sandbox) = setup();
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/everything");
+    let everything = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    iam_admin(
+        &sandbox,
+        &[
+            "create-policy",
+            "--policy-name",
+            "everything",
+            "--policy-document",
+            &everything.to_string(),
+        ],
+    );
+    iam_admin(
+        &sandbox,
+        &[
+            "attach-user-policy",
+            "--user-name",
+            "admin",
+            "--policy-arn",
+            &arn,
+        ],
+    );
+    let recipe = ["--recipe", "boundary", "--name", "everything"];
+
+    // plan: someone else's policy, and it applies to the caller.
+    let plan = enforce(&sandbox, &[&["plan"][..], &recipe].concat());
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).contains("update (not created by mfa: pass --adopt)  policy"),
+        "{}",
+        stdout(&plan)
+    );
+    assert!(
+        stderr(&plan).contains(&format!(
+            "this restricts you: it rewrites policy {arn}, which applies to you (IAM user admin)"
+        )),
+        "{}",
+        stderr(&plan)
+    );
+    let json_plan = enforce(
+        &sandbox,
+        &[&["plan"][..], &recipe, &["--format", "json"]].concat(),
+    );
+    let parsed: Value = serde_json::from_slice(&json_plan.stdout).expect("JSON");
+    assert_eq!(parsed["changes"][0]["not_created_by_mfa"], true);
+
+    // apply without --adopt: refused before any change.
+    let refused = enforce(&sandbox, &[&["apply"][..], &recipe].concat());
+    assert_fails(&refused, 2, "pass --adopt");
+    assert_eq!(writes(&aws), 0);
+
+    // --adopt, no terminal, no --yes (the reviewer's repro): refused, the undo shown.
+    let adopt = [&["apply"][..], &recipe, &["--adopt"]].concat();
+    let asked = enforce(&sandbox, &adopt);
+    assert_fails(&asked, 2, "pass --yes");
+    assert_eq!(writes(&aws), 0);
+    let undo = line_after(&stderr(&asked), "aws iam create-policy-version").to_string();
+    assert!(
+        undo.starts_with(&format!(" --policy-arn '{arn}' --policy-document '{{")),
+        "{undo}"
+    );
+
+    // Attached through a group instead: the same question.
+    iam_admin(
+        &sandbox,
+        &[
+            "detach-user-policy",
+            "--user-name",
+            "admin",
+            "--policy-arn",
+            &arn,
+        ],
+    );
+    iam_admin(&sandbox, &["create-group", "--group-name", "admins"]);
+    iam_admin(
+        &sandbox,
+        &[
+            "add-user-to-group",
+            "--group-name",
+            "admins",
+            "--user-name",
+            "admin",
+        ],
+    );
+    iam_admin(
+        &sandbox,
+        &[
+            "attach-group-policy",
+            "--group-name",
+            "admins",
+            "--policy-arn",
+            &arn,
+        ],
+    );
+    assert_fails(&enforce(&sandbox, &adopt), 2, "which applies to you");
+    assert_eq!(writes(&aws), 0);
+
+    // Told: applied, and tagged as mfa's, so the next run needs no --adopt.
+    let applied = enforce(&sandbox, &[&adopt[..], &["--yes"]].concat());
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let tags = iam_admin(&sandbox, &["list-policy-tags", "--policy-arn", &arn]);
+    assert_eq!(tags["Tags"], json!([{"Key": "managed-by", "Value": "mfa"}]));
+    let replan = enforce(
+        &sandbox,
+        &[&["plan"][..], &recipe, &["--format", "json"]].concat(),
+    );
+    assert!(all(&replan, "unchanged"), "{}", stdout(&replan));
+
+    // The undo, run as printed, puts the old document back.
+    run_undo(
+        &sandbox,
+        &format!(
+            "aws iam create-policy-version{}",
+            line_after(
+                &stderr(&applied),
+                "mfa: to undo: aws iam create-policy-version"
+            )
+        ),
+    );
+    let policy = iam_admin(&sandbox, &["get-policy", "--policy-arn", &arn]);
+    let version = iam_admin(
+        &sandbox,
+        &[
+            "get-policy-version",
+            "--policy-arn",
+            &arn,
+            "--version-id",
+            policy["Policy"]["DefaultVersionId"].as_str().unwrap(),
+        ],
+    );
+    let document = &version["PolicyVersion"]["Document"];
+    let document = match document.as_str() {
+        Some(text) => serde_json::from_str(&urlencoding_decode(text)).unwrap(),
+        None => document.clone(),
+    };
+    assert_eq!(document, everything);
+}
+
+/// A document as the AWS CLI may print it (URL-encoded).
+fn urlencoding_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn rewriting_the_trust_of_the_role_you_act_through_is_asked_and_undone() {
+    let (aws, sandbox) = setup();
+    let foreign = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": "sts:AssumeRole"}]});
+    iam_admin(
+        &sandbox,
+        &[
+            "create-role",
+            "--role-name",
+            "OrgAccess",
+            "--assume-role-policy-document",
+            &foreign.to_string(),
+        ],
+    );
+    let config = std::fs::read_to_string(sandbox.home.join(".aws/config")).unwrap();
+    sandbox.config(&format!(
+        "{config}\n[profile orgadmin]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/OrgAccess\nsource_profile = admin\n"
+    ));
+    let apply = |extra: &[&str]| {
+        sandbox.run(
+            &[
+                &[
+                    "enforce",
+                    "apply",
+                    "--recipe",
+                    "role",
+                    "--name",
+                    "OrgAccess",
+                ][..],
+                extra,
+                &["--profile", "orgadmin"],
+            ]
+            .concat(),
+        )
+    };
+
+    assert_fails(&apply(&[]), 2, "role OrgAccess");
+    assert_eq!(writes(&aws), 0);
+    let asked = apply(&["--adopt"]);
+    assert_fails(
+        &asked,
+        2,
+        "rewrites the trust of role OrgAccess, which you act through",
+    );
+    assert_eq!(writes(&aws), 0);
+    let undo = line_after(&stderr(&asked), "aws iam update-assume-role-policy").to_string();
+    assert!(
+        undo.starts_with(" --role-name 'OrgAccess' --policy-document '{"),
+        "{undo}"
+    );
+
+    let applied = apply(&["--adopt", "--yes"]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let tags = iam_admin(&sandbox, &["list-role-tags", "--role-name", "OrgAccess"]);
+    assert_eq!(tags["Tags"], json!([{"Key": "managed-by", "Value": "mfa"}]));
+    run_undo(
+        &sandbox,
+        &format!(
+            "aws iam update-assume-role-policy{}",
+            line_after(
+                &stderr(&applied),
+                "mfa: to undo: aws iam update-assume-role-policy"
+            )
+        ),
+    );
+    let role = iam_admin(&sandbox, &["get-role", "--role-name", "OrgAccess"]);
+    let trust = &role["Role"]["AssumeRolePolicyDocument"];
+    let trust = match trust.as_str() {
+        Some(text) => serde_json::from_str(&urlencoding_decode(text)).unwrap(),
+        None => trust.clone(),
+    };
+    assert_eq!(trust, foreign);
+}
+
 #[test]
 fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
     let (aws, sandbox) = setup();
