@@ -27,9 +27,9 @@ fn request(args: &EnforceArgs) -> Result<Request, UsageError> {
         name: args.name.clone(),
         group: args.group.clone(),
         policies: args.policies.clone(),
-        // Each user once, in the order given.
+        // Each user once, in the order given (IAM ignores the case of names).
         users: args.users.iter().fold(Vec::new(), |mut users, user| {
-            if !users.contains(user) {
+            if !users.iter().any(|u: &String| u.eq_ignore_ascii_case(user)) {
                 users.push(user.clone());
             }
             users
@@ -172,21 +172,27 @@ fn caller(
 ) -> Result<Caller> {
     let (iam, base) = (admin.iam, admin.credentials);
     let user = identity.user_name().map(str::to_string);
-    let (groups, boundary) = match &user {
-        Some(user) => (
+    let role = identity.role_name().map(str::to_string);
+    let (groups, boundary) = match (&user, &role) {
+        (Some(user), _) => (
             iam.list_groups_for_user(base, user)
                 .map_err(|e| anyhow!("listing your own groups ({user}): {e}"))?,
             iam.get_user(base, user)
                 .map_err(|e| anyhow!("reading your own IAM user ({user}): {e}"))?
                 .and_then(|u| u.boundary),
         ),
-        None => (Vec::new(), None),
+        (None, Some(role)) => (
+            Vec::new(),
+            iam.get_role_boundary(base, role)
+                .map_err(|e| anyhow!("reading the role you act through ({role}): {e}"))?,
+        ),
+        (None, None) => (Vec::new(), None),
     };
     let mut caller = Caller {
         user,
         groups,
         boundary,
-        role: identity.role_name().map(str::to_string),
+        role,
         attached: Vec::new(),
         with_mfa,
     };

@@ -116,6 +116,9 @@ pub trait IamAdmin {
 
     /// The trust policy; `None` when there is no such role.
     fn get_role_trust(&self, base: &Credentials, role: &str) -> Result<Option<String>, AwsError>;
+    /// The ARN of the role's permissions boundary, if it has one.
+    fn get_role_boundary(&self, base: &Credentials, role: &str)
+    -> Result<Option<String>, AwsError>;
     fn create_role(&self, base: &Credentials, role: &str, trust: &str) -> Result<(), AwsError>;
     fn update_role_trust(
         &self,
@@ -544,6 +547,21 @@ impl IamAdmin for SdkIam {
             o.role()
                 .map(|r| r.assume_role_policy_document().unwrap_or("").to_string())
         }))
+    }
+
+    fn get_role_boundary(
+        &self,
+        base: &Credentials,
+        role: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let output =
+            absent_if_missing(self.send(base, |client| client.get_role().role_name(role).send()))?;
+        Ok(output
+            .as_ref()
+            .and_then(|o| o.role())
+            .and_then(|r| r.permissions_boundary())
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string))
     }
 
     fn create_role(&self, base: &Credentials, role: &str, trust: &str) -> Result<(), AwsError> {
