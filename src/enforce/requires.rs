@@ -86,17 +86,18 @@ fn denies_without_mfa_statement(statement: &Value) -> bool {
     let Some(conditions) = statement["Condition"].as_object() else {
         return false;
     };
-    let only_mfa_absent = conditions.iter().all(|(op, keys)| {
-        op == "BoolIfExists"
-            && keys.as_object().is_some_and(|keys| {
-                keys.iter().all(|(key, value)| {
-                    let falses = bool_values(value).contains(&Some(false));
-                    (key.eq_ignore_ascii_case(MFA_PRESENT)
-                        || key.eq_ignore_ascii_case("aws:ViaAWSService"))
-                        && falses
-                }) && mfa_key(keys).is_some()
-            })
-    });
+    let only_mfa_absent = !conditions.is_empty()
+        && conditions.iter().all(|(op, keys)| {
+            op == "BoolIfExists"
+                && keys.as_object().is_some_and(|keys| {
+                    keys.iter().all(|(key, value)| {
+                        let falses = bool_values(value).contains(&Some(false));
+                        (key.eq_ignore_ascii_case(MFA_PRESENT)
+                            || key.eq_ignore_ascii_case("aws:ViaAWSService"))
+                            && falses
+                    }) && mfa_key(keys).is_some()
+                })
+        });
     everything && all_resources && only_mfa_absent
 }
 
