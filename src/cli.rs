@@ -483,9 +483,12 @@ pub struct EnforceArgs {
     /// Profile whose credentials call IAM
     #[arg(long, add = ArgValueCompleter::new(complete_profiles))]
     pub profile: Option<String>,
-    /// Apply changes that restrict you (the caller, without MFA) without asking
+    /// Apply changes that restrict you (the caller) without asking
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Update an existing policy or role that mfa did not create (it is tagged managed-by=mfa afterwards)
+    #[arg(long)]
+    pub adopt: bool,
     /// What is printed
     #[arg(long, value_enum, default_value = "text")]
     pub format: EnforceFormat,

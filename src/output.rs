@@ -14,6 +14,15 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Like [`print`], but a closed pipe is an error too: for text that is
+/// lost if nobody reads it (a secret shown once).
+pub fn print_or_fail(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+}
+
 /// Pretty JSON with a final newline.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;

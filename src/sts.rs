@@ -35,6 +35,13 @@ impl Identity {
         let (_, resource) = self.arn.split_once(":user/")?;
         resource.rsplit('/').next().filter(|n| !n.is_empty())
     }
+
+    /// The role's name, when the ARN is an assumed role's
+    /// (`…:assumed-role/NAME/SESSION`).
+    pub fn role_name(&self) -> Option<&str> {
+        let (_, resource) = self.arn.split_once(":assumed-role/")?;
+        resource.split('/').next().filter(|n| !n.is_empty())
+    }
 }
 
 pub trait Sts {

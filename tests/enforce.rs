@@ -99,6 +99,22 @@ fn mfa_condition(document: &Value) -> bool {
     document.to_string().contains("aws:MultiFactorAuthPresent")
 }
 
+/// The document of the managed policy's default version.
+fn default_document(sandbox: &Sandbox, arn: &str) -> Value {
+    let policy = iam_admin(sandbox, &["get-policy", "--policy-arn", arn]);
+    let version = iam_admin(
+        sandbox,
+        &[
+            "get-policy-version",
+            "--policy-arn",
+            arn,
+            "--version-id",
+            policy["Policy"]["DefaultVersionId"].as_str().unwrap(),
+        ],
+    );
+    version["PolicyVersion"]["Document"].clone()
+}
+
 #[test]
 fn role_recipe_is_planned_applied_unchanged_then_updated_after_a_hand_change() {
     let (aws, sandbox) = setup();
@@ -313,20 +329,9 @@ fn boundary_recipe_sets_the_boundary_of_each_user_once() {
             arn.as_str()
         );
     }
-    let policy = iam_admin(&sandbox, &["get-policy", "--policy-arn", &arn]);
-    let version = iam_admin(
-        &sandbox,
-        &[
-            "get-policy-version",
-            "--policy-arn",
-            &arn,
-            "--version-id",
-            policy["Policy"]["DefaultVersionId"].as_str().unwrap(),
-        ],
-    );
-    let document = &version["PolicyVersion"]["Document"];
+    let document = default_document(&sandbox, &arn);
     assert_eq!(document["Statement"][0]["Sid"], "EverythingWithMfa");
-    assert!(mfa_condition(document));
+    assert!(mfa_condition(&document));
 
     let before = writes(&aws);
     assert!(all(
@@ -553,6 +558,222 @@ fn restricting_yourself_without_mfa_is_asked_and_the_undo_is_shown() {
     assert!(!stderr(&out).contains("restricts you"), "{}", stderr(&out));
 }
 
+/// Runs an undo command as apply printed it, in bash, as the admin key.
+fn run_undo(sandbox: &Sandbox, undo: &str) {
+    let out = sandbox
+        .command("bash")
+        .args(["--norc", "--noprofile", "-c", undo])
+        .env("AWS_ACCESS_KEY_ID", "AKIAADMINEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "{undo}: {}", stderr(&out));
+}
+
+/// The line of stderr that starts with `prefix`, the prefix taken off.
+fn line_after<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.trim_start().strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` in {text}"))
+}
+
+#[test]
+fn rewriting_a_policy_that_applies_to_you_is_asked_adopted_only_when_told_and_undone() {
+    let (aws, sandbox) = setup();
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/everything");
+    let everything = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    iam_admin(
+        &sandbox,
+        &[
+            "create-policy",
+            "--policy-name",
+            "everything",
+            "--policy-document",
+            &everything.to_string(),
+        ],
+    );
+    iam_admin(
+        &sandbox,
+        &[
+            "attach-user-policy",
+            "--user-name",
+            "admin",
+            "--policy-arn",
+            &arn,
+        ],
+    );
+    let recipe = ["--recipe", "boundary", "--name", "everything"];
+
+    // plan: someone else's policy, and it applies to the caller.
+    let plan = enforce(&sandbox, &[&["plan"][..], &recipe].concat());
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).contains("update (not created by mfa: pass --adopt)  policy"),
+        "{}",
+        stdout(&plan)
+    );
+    assert!(
+        stderr(&plan).contains(&format!(
+            "this restricts you: it rewrites policy {arn}, which applies to you (IAM user admin)"
+        )),
+        "{}",
+        stderr(&plan)
+    );
+    let json_plan = enforce(
+        &sandbox,
+        &[&["plan"][..], &recipe, &["--format", "json"]].concat(),
+    );
+    let parsed: Value = serde_json::from_slice(&json_plan.stdout).expect("JSON");
+    assert_eq!(parsed["changes"][0]["not_created_by_mfa"], true);
+
+    // apply without --adopt: refused before any change.
+    let refused = enforce(&sandbox, &[&["apply"][..], &recipe].concat());
+    assert_fails(&refused, 2, "pass --adopt");
+    assert_eq!(writes(&aws), 0);
+
+    // --adopt, no terminal, no --yes (the reviewer's repro): refused, the undo shown.
+    let adopt = [&["apply"][..], &recipe, &["--adopt"]].concat();
+    let asked = enforce(&sandbox, &adopt);
+    assert_fails(&asked, 2, "pass --yes");
+    assert_eq!(writes(&aws), 0);
+    let undo = line_after(&stderr(&asked), "aws iam create-policy-version").to_string();
+    assert!(
+        undo.starts_with(&format!(" --policy-arn '{arn}' --policy-document '{{")),
+        "{undo}"
+    );
+
+    // Attached through a group instead: the same question.
+    iam_admin(
+        &sandbox,
+        &[
+            "detach-user-policy",
+            "--user-name",
+            "admin",
+            "--policy-arn",
+            &arn,
+        ],
+    );
+    iam_admin(&sandbox, &["create-group", "--group-name", "admins"]);
+    iam_admin(
+        &sandbox,
+        &[
+            "add-user-to-group",
+            "--group-name",
+            "admins",
+            "--user-name",
+            "admin",
+        ],
+    );
+    iam_admin(
+        &sandbox,
+        &[
+            "attach-group-policy",
+            "--group-name",
+            "admins",
+            "--policy-arn",
+            &arn,
+        ],
+    );
+    assert_fails(&enforce(&sandbox, &adopt), 2, "which applies to you");
+    assert_eq!(writes(&aws), 0);
+
+    // Told: applied, and tagged as mfa's, so the next run needs no --adopt.
+    let applied = enforce(&sandbox, &[&adopt[..], &["--yes"]].concat());
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let tags = iam_admin(&sandbox, &["list-policy-tags", "--policy-arn", &arn]);
+    assert_eq!(tags["Tags"], json!([{"Key": "managed-by", "Value": "mfa"}]));
+    let replan = enforce(
+        &sandbox,
+        &[&["plan"][..], &recipe, &["--format", "json"]].concat(),
+    );
+    assert!(all(&replan, "unchanged"), "{}", stdout(&replan));
+
+    // The undo, run as printed, puts the old document back.
+    run_undo(
+        &sandbox,
+        &format!(
+            "aws iam create-policy-version{}",
+            line_after(
+                &stderr(&applied),
+                "mfa: to undo: aws iam create-policy-version"
+            )
+        ),
+    );
+    let document = default_document(&sandbox, &arn);
+    assert_eq!(document, everything);
+}
+
+#[test]
+fn rewriting_the_trust_of_the_role_you_act_through_is_asked_and_undone() {
+    let (aws, sandbox) = setup();
+    let foreign = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": "sts:AssumeRole"}]});
+    iam_admin(
+        &sandbox,
+        &[
+            "create-role",
+            "--role-name",
+            "OrgAccess",
+            "--assume-role-policy-document",
+            &foreign.to_string(),
+        ],
+    );
+    let config = std::fs::read_to_string(sandbox.home.join(".aws/config")).unwrap();
+    sandbox.config(&format!(
+        "{config}\n[profile orgadmin]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/OrgAccess\nsource_profile = admin\n"
+    ));
+    let apply = |extra: &[&str]| {
+        sandbox.run(
+            &[
+                &[
+                    "enforce",
+                    "apply",
+                    "--recipe",
+                    "role",
+                    "--name",
+                    "OrgAccess",
+                ][..],
+                extra,
+                &["--profile", "orgadmin"],
+            ]
+            .concat(),
+        )
+    };
+
+    assert_fails(&apply(&[]), 2, "role OrgAccess");
+    assert_eq!(writes(&aws), 0);
+    let asked = apply(&["--adopt"]);
+    assert_fails(
+        &asked,
+        2,
+        "rewrites the trust of role OrgAccess, which you act through",
+    );
+    assert_eq!(writes(&aws), 0);
+    let undo = line_after(&stderr(&asked), "aws iam update-assume-role-policy").to_string();
+    assert!(
+        undo.starts_with(" --role-name 'OrgAccess' --policy-document '{"),
+        "{undo}"
+    );
+
+    let applied = apply(&["--adopt", "--yes"]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let tags = iam_admin(&sandbox, &["list-role-tags", "--role-name", "OrgAccess"]);
+    assert_eq!(tags["Tags"], json!([{"Key": "managed-by", "Value": "mfa"}]));
+    run_undo(
+        &sandbox,
+        &format!(
+            "aws iam update-assume-role-policy{}",
+            line_after(
+                &stderr(&applied),
+                "mfa: to undo: aws iam update-assume-role-policy"
+            )
+        ),
+    );
+    let role = iam_admin(&sandbox, &["get-role", "--role-name", "OrgAccess"]);
+    assert_eq!(role["Role"]["AssumeRolePolicyDocument"], foreign);
+}
+
 #[test]
 fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
     let (aws, sandbox) = setup();
@@ -603,7 +824,9 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
         .status
         .success()
     );
-    let own = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "NotAction": "iam:*", "Resource": "*",
+    // AWS's own example's shape: everything but named set-up actions denied.
+    let own = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "NotAction": ["iam:ListMFADevices", "iam:EnableMFADevice", "sts:GetSessionToken"], "Resource": "*",
         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]});
     let created = iam_admin(
         &sandbox,
@@ -626,6 +849,37 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
         ],
     );
 
+    // The role recipe's group: its members' keys reach only a role that
+    // needs MFA (roled); bob's keys also have everything allowed by a
+    // policy of his own, and the group's Allow-with-MFA changes nothing.
+    create_iam_user(&sandbox, "roled");
+    create_iam_user(&sandbox, "bob");
+    let everything = iam_admin(
+        &sandbox,
+        &[
+            "create-policy",
+            "--policy-name",
+            "everything",
+            "--policy-document",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+        ],
+    );
+    iam_admin(
+        &sandbox,
+        &[
+            "attach-user-policy",
+            "--user-name",
+            "bob",
+            "--policy-arn",
+            everything["Policy"]["Arn"].as_str().unwrap(),
+        ],
+    );
+    let role = enforce(
+        &sandbox,
+        &["apply", "--recipe", "role", "--users", "roled", "bob"],
+    );
+    assert!(role.status.success(), "{}", stderr(&role));
+
     let out = enforce(&sandbox, &["audit", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).expect("the audit is JSON");
@@ -636,8 +890,8 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
         .filter_map(|u| u["user"].as_str())
         .collect();
     flagged.sort();
-    assert_eq!(flagged, ["admin", "keys-only"]);
-    assert_eq!(users.len(), 7, "every user, across pages: {report}");
+    assert_eq!(flagged, ["admin", "bob", "keys-only"]);
+    assert_eq!(users.len(), 9, "every user, across pages: {report}");
     let find = |name: &str| users.iter().find(|u| u["user"] == name).unwrap().clone();
     assert_eq!(
         find("bounded")["mfa_required_by"],
@@ -645,15 +899,35 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
             "boundary arn:aws:iam::{ACCOUNT}:policy/mfa-required"
         )])
     );
+    assert_eq!(
+        find("denied")["mfa_required_by"],
+        json!([format!(
+            "group deny-without-mfa-users: policy arn:aws:iam::{ACCOUNT}:policy/deny-without-mfa"
+        )])
+    );
+    assert_eq!(
+        find("own-policy")["mfa_required_by"],
+        json!([format!("policy arn:aws:iam::{ACCOUNT}:policy/own")])
+    );
+    assert_eq!(
+        find("roled")["mfa_required_by"],
+        json!([format!(
+            "trust of role arn:aws:iam::{ACCOUNT}:role/mfa-admin (all the keys reach)"
+        )])
+    );
+    assert_eq!(find("bob")["mfa_required_by"], json!([]));
     assert_eq!(find("console-only")["console_password"], true);
     assert_eq!(find("console-only")["access_keys"], json!([]));
     assert_eq!(find("inactive")["access_keys"][0]["active"], false);
     assert_eq!(find("keys-only")["access_keys"][0]["age_days"], 0);
-    assert!(
-        stderr(&out).contains("flagged (access keys and nothing requiring MFA): admin, keys-only"),
-        "{}",
-        stderr(&out)
-    );
+    let said = stderr(&out);
+    let line = said
+        .lines()
+        .find_map(|l| l.strip_prefix("mfa: flagged (access keys and nothing requiring MFA): "))
+        .unwrap_or_else(|| panic!("{said}"));
+    let mut named: Vec<&str> = line.split(", ").collect();
+    named.sort();
+    assert_eq!(named, ["admin", "bob", "keys-only"], "{said}");
 
     let text = enforce(&sandbox, &["audit"]);
     assert_eq!(text.status.code(), Some(1));
@@ -673,7 +947,7 @@ fn audit_flags_exactly_the_users_whose_keys_work_without_mfa() {
 
     // Nothing flagged: exit 0.
     let _ = aws;
-    for name in ["admin", "keys-only"] {
+    for name in ["admin", "keys-only", "bob"] {
         assert!(
             enforce(
                 &sandbox,
@@ -763,6 +1037,66 @@ fn onboard_prints_a_profile_that_works_with_mfa_env_and_writes_nothing() {
         2,
         "admin's and grace's; not heidi's"
     );
+}
+
+#[test]
+fn onboard_deletes_the_new_key_when_its_profile_cannot_be_written() {
+    let (aws, sandbox) = setup();
+    let keys_of = |user: &str| {
+        iam_admin(&sandbox, &["list-access-keys", "--user-name", user])["AccessKeyMetadata"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let onboard = |stdout: std::process::Stdio, close_stdout: bool| {
+        let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+        command
+            .args(["onboard", "carol", "--profile", "admin"])
+            .stdout(stdout)
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("mfa runs");
+        if close_stdout {
+            // `mfa onboard carol | true`: the reader is gone before the write.
+            drop(child.stdout.take());
+        }
+        child.wait_with_output().expect("mfa ends")
+    };
+
+    let (created, deleted) = (aws.count("CreateAccessKey"), aws.count("DeleteAccessKey"));
+    let piped_to_nobody = onboard(std::process::Stdio::piped(), true);
+    assert_eq!(
+        piped_to_nobody.status.code(),
+        Some(1),
+        "{}",
+        stderr(&piped_to_nobody)
+    );
+    assert!(
+        stderr(&piped_to_nobody).contains("was deleted again"),
+        "{}",
+        stderr(&piped_to_nobody)
+    );
+    assert_eq!(aws.count("CreateAccessKey"), created + 1);
+    assert_eq!(aws.count("DeleteAccessKey"), deleted + 1);
+    assert_eq!(keys_of("carol"), 0, "no key left that nobody has");
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let disk_full = onboard(full.into(), false);
+    assert_eq!(disk_full.status.code(), Some(1), "{}", stderr(&disk_full));
+    assert!(
+        stderr(&disk_full).contains("was deleted again"),
+        "{}",
+        stderr(&disk_full)
+    );
+    assert_eq!(keys_of("carol"), 0);
+
+    // Nothing is left over: two keys can still be made, as IAM allows.
+    for _ in 0..2 {
+        let out = sandbox.run(&["onboard", "carol", "--profile", "admin"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(keys_of("carol"), 2);
 }
 
 #[test]

@@ -5,12 +5,12 @@ use anyhow::{Result, anyhow, bail};
 
 use crate::cli::{AuditArgs, EnforceArgs, EnforceCommand, EnforceFormat, SessionArgs};
 use crate::context::{Clock, Env, SystemClock};
-use crate::enforce::apply::{Caller, RETRY_DELAYS, apply, restrictions};
+use crate::enforce::apply::{Caller, RETRY_DELAYS, apply, policies_on_caller, restrictions};
 use crate::enforce::plan::{Admin, plan, render_json, render_text, summary};
 use crate::enforce::{Request, audit, desired, recipe_target, template};
 use crate::error::{ChildExit, EXIT_FAILURE, UsageError};
 use crate::iam::SdkIam;
-use crate::iam::admin::IamAdmin;
+use crate::iam::admin::MANAGED_TAG;
 use crate::sts::{SdkSts, Sts, sts_region};
 
 pub fn run(command: EnforceCommand, env: &Env) -> Result<()> {
@@ -27,9 +27,9 @@ fn request(args: &EnforceArgs) -> Result<Request, UsageError> {
         name: args.name.clone(),
         group: args.group.clone(),
         policies: args.policies.clone(),
-        // Each user once, in the order given.
+        // Each user once, in the order given (IAM ignores the case of names).
         users: args.users.iter().fold(Vec::new(), |mut users, user| {
-            if !users.contains(user) {
+            if !users.iter().any(|u: &String| u.eq_ignore_ascii_case(user)) {
                 users.push(user.clone());
             }
             users
@@ -105,18 +105,7 @@ fn plan_or_apply(args: EnforceArgs, make_changes: bool, env: &Env) -> Result<()>
         }
         _ => render_text(&changes),
     };
-    let user = identity.user_name().map(str::to_string);
-    let groups = match &user {
-        Some(user) => iam
-            .list_groups_for_user(&session.credentials, user)
-            .map_err(|e| anyhow!("listing your own groups ({user}): {e}"))?,
-        None => Vec::new(),
-    };
-    let caller = Caller {
-        user,
-        groups,
-        with_mfa: session.with_mfa,
-    };
+    let caller = caller(&admin, &identity, &changes, session.with_mfa)?;
     let restricting = restrictions(&changes, &caller);
     if !make_changes {
         eprintln!(
@@ -132,8 +121,22 @@ fn plan_or_apply(args: EnforceArgs, make_changes: bool, env: &Env) -> Result<()>
         }
         return crate::output::print(&rendered);
     }
+    let adopted: Vec<String> = changes
+        .iter()
+        .filter(|c| c.not_created_by_mfa)
+        .map(|c| format!("{} {}", c.resource.kind(), c.resource.id()))
+        .collect();
+    if !adopted.is_empty() && !args.adopt {
+        return Err(UsageError::new(format!(
+            "refusing to update what mfa did not create ({}): it may be someone else's; pass --adopt to take it over (it is tagged {}={} afterwards)",
+            adopted.join(", "),
+            MANAGED_TAG.0,
+            MANAGED_TAG.1
+        ))
+        .into());
+    }
     if !restricting.is_empty() {
-        confirm_restrictions(&restricting, args.yes)?;
+        confirm_restrictions(&restricting, session.with_mfa, args.yes)?;
     }
     apply(&admin, &changes, &RETRY_DELAYS, &std::thread::sleep)?;
     eprintln!(
@@ -158,6 +161,44 @@ fn plan_or_apply(args: EnforceArgs, make_changes: bool, env: &Env) -> Result<()>
         );
     }
     crate::output::print(&rendered)
+}
+
+/// Who runs the command, and what of theirs the plan touches.
+fn caller(
+    admin: &Admin,
+    identity: &crate::sts::Identity,
+    changes: &[crate::enforce::plan::Change],
+    with_mfa: bool,
+) -> Result<Caller> {
+    let (iam, base) = (admin.iam, admin.credentials);
+    let user = identity.user_name().map(str::to_string);
+    let role = identity.role_name().map(str::to_string);
+    let (groups, boundary) = match (&user, &role) {
+        (Some(user), _) => (
+            iam.list_groups_for_user(base, user)
+                .map_err(|e| anyhow!("listing your own groups ({user}): {e}"))?,
+            iam.get_user(base, user)
+                .map_err(|e| anyhow!("reading your own IAM user ({user}): {e}"))?
+                .and_then(|u| u.boundary),
+        ),
+        (None, Some(role)) => (
+            Vec::new(),
+            iam.get_role_boundary(base, role)
+                .map_err(|e| anyhow!("reading the role you act through ({role}): {e}"))?,
+        ),
+        (None, None) => (Vec::new(), None),
+    };
+    let mut caller = Caller {
+        user,
+        groups,
+        boundary,
+        role,
+        attached: Vec::new(),
+        with_mfa,
+    };
+    caller.attached = policies_on_caller(admin, changes, &caller)
+        .map_err(|e| anyhow!("finding who the policies to update are attached to: {e}"))?;
+    Ok(caller)
 }
 
 /// The credentials IAM is called with, and whether they carry MFA.
@@ -197,16 +238,19 @@ pub fn admin_session(profile: Option<&str>, env: &Env) -> Result<AdminSession> {
 /// Says what would lock the caller out, and asks (or takes `--yes`).
 fn confirm_restrictions(
     restricting: &[crate::enforce::apply::Restriction],
+    with_mfa: bool,
     yes: bool,
 ) -> Result<()> {
-    let mut message = String::from(
-        "This apply restricts you, and your session has no MFA (the profile has no mfa_serial):\n",
-    );
+    let mut message = String::from(if with_mfa {
+        "This apply restricts you, the identity running it:\n"
+    } else {
+        "This apply restricts you, and your session has no MFA (the profile has no mfa_serial):\n"
+    });
     for restriction in restricting {
         message.push_str(&format!("  - it {}\n", restriction.what));
     }
     message.push_str(
-        "Without MFA you will be denied nearly everything afterwards. To undo it (with MFA, or as another administrator):\n",
+        "You may be denied nearly everything afterwards. To undo it (with MFA, or as another administrator):\n",
     );
     for restriction in restricting {
         message.push_str(&format!("  {}\n", restriction.undo));
@@ -217,7 +261,7 @@ fn confirm_restrictions(
     }
     let Ok(tty) = crate::terminal::open() else {
         return Err(UsageError::new(
-            "refusing to restrict you without asking, and there is no terminal to ask on: pass --yes, or use a profile with MFA",
+            "refusing to restrict you without asking, and there is no terminal to ask on: pass --yes (or use a profile with MFA, if MFA is what you lack)",
         )
         .into());
     };

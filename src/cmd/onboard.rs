@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::cli::OnboardArgs;
 use crate::context::Env;
-use crate::enforce::onboard::{onboard, profile_text};
+use crate::enforce::onboard::{hand_over, onboard, profile_text};
 use crate::enforce::plan::Admin;
 use crate::error::UsageError;
 use crate::iam::SdkIam;
@@ -44,9 +44,12 @@ pub fn run(args: OnboardArgs, env: &Env) -> Result<()> {
             .unwrap_or_default(),
         done.key.access_key_id
     );
-    crate::output::print(&profile_text(
+    let text = profile_text(&args.user, &done.key, session.region.as_deref());
+    hand_over(
+        &admin,
         &args.user,
         &done.key,
-        session.region.as_deref(),
-    ))
+        &text,
+        crate::output::print_or_fail,
+    )
 }

@@ -12,14 +12,79 @@ use crate::aws::AwsError;
 use crate::shell::Shell;
 
 /// Who runs the command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Caller {
     /// The IAM user, when the credentials are a user's.
     pub user: Option<String>,
     /// The groups that user is in now.
     pub groups: Vec<String>,
+    /// That user's permissions boundary (its ARN).
+    pub boundary: Option<String>,
+    /// The role, when the credentials are an assumed role's.
+    pub role: Option<String>,
+    /// The managed policies the plan updates that are attached to the
+    /// caller, one of their groups or their role (see [`policies_on_caller`]).
+    pub attached: Vec<String>,
     /// Whether this session was made with MFA.
     pub with_mfa: bool,
+}
+
+impl Caller {
+    fn is(&self, user: &str) -> bool {
+        // IAM user, group and role names are unique whatever their case.
+        self.user
+            .as_deref()
+            .is_some_and(|me| me.eq_ignore_ascii_case(user))
+    }
+
+    fn in_group(&self, group: &str) -> bool {
+        self.groups.iter().any(|g| g.eq_ignore_ascii_case(group))
+    }
+
+    fn acts_through(&self, role: &str) -> bool {
+        self.role
+            .as_deref()
+            .is_some_and(|mine| mine.eq_ignore_ascii_case(role))
+    }
+
+    fn who(&self) -> String {
+        match (&self.user, &self.role) {
+            (Some(user), _) => format!("IAM user {user}"),
+            (None, Some(role)) => format!("role {role}"),
+            (None, None) => "the caller".to_string(),
+        }
+    }
+}
+
+/// Which of the managed policies the plan updates apply to the caller:
+/// attached to them, to a group they are in or to the role they act
+/// through (IAM's ListEntitiesForPolicy), or set as their boundary.
+pub fn policies_on_caller(
+    admin: &Admin,
+    changes: &[Change],
+    caller: &Caller,
+) -> Result<Vec<String>, AwsError> {
+    let mut found = Vec::new();
+    for change in changes {
+        let Resource::Policy { arn, .. } = &change.resource else {
+            continue;
+        };
+        if !matches!(change.action, Action::Update(_)) {
+            continue;
+        }
+        if caller.boundary.as_deref() == Some(arn.as_str()) {
+            found.push(arn.clone());
+            continue;
+        }
+        let entities = admin.iam.policy_entities(admin.credentials, arn)?;
+        if entities.users.iter().any(|u| caller.is(u))
+            || entities.groups.iter().any(|g| caller.in_group(g))
+            || entities.roles.iter().any(|r| caller.acts_through(r))
+        {
+            found.push(arn.clone());
+        }
+    }
+    Ok(found)
 }
 
 /// A change that would restrict the caller, and the command that undoes it.
@@ -38,22 +103,31 @@ fn aws_command(subcommand: &str, options: &[(&str, &str)]) -> String {
     command
 }
 
-/// The changes that would restrict a caller without MFA: a boundary on
-/// them, a policy attached to a group they are in (or are being added
-/// to), or adding them to a group that has (or gets) a policy attached.
-/// The recipes attach only the MFA boundary and the deny policy, so each
-/// of these cuts off a session without MFA.
+/// The document IAM had, as the undo of its update puts it back.
+fn previous_document(change: &Change) -> String {
+    change
+        .current
+        .as_ref()
+        .map(serde_json::Value::to_string)
+        .unwrap_or_default()
+}
+
+/// The changes that would restrict the caller.
+///
+/// Whatever the session: rewriting a managed policy that applies to them
+/// (the new document may allow less, or only with MFA), or the trust of
+/// the role they act through (it may no longer trust where they come
+/// from). Without MFA: a boundary on them, a policy attached to a group
+/// they are in (or are being added to), or adding them to a group that
+/// has (or gets) a policy attached; the recipes attach only the MFA
+/// boundary and the deny policy, so each of these cuts off a session
+/// without MFA.
 pub fn restrictions(changes: &[Change], caller: &Caller) -> Vec<Restriction> {
-    let Some(me) = caller.user.as_deref() else {
-        return Vec::new();
-    };
-    if caller.with_mfa {
-        return Vec::new();
-    }
-    let pending = |c: &&Change| c.action != Action::Unchanged;
+    let without_mfa = !caller.with_mfa;
+    let who = caller.who();
     let joins = |group: &str| {
         changes.iter().any(|c| {
-            matches!(&c.resource, Resource::Membership { group: g, user } if g == group && user == me)
+            matches!(&c.resource, Resource::Membership { group: g, user } if g == group && caller.is(user))
         })
     };
     let attached = |group: &str| {
@@ -63,38 +137,76 @@ pub fn restrictions(changes: &[Change], caller: &Caller) -> Vec<Restriction> {
     };
     changes
         .iter()
-        .filter(pending)
+        .filter(|c| c.action != Action::Unchanged)
         .filter_map(|c| match &c.resource {
-            Resource::Boundary { user, policy_arn } if user == me => Some(Restriction {
-                what: format!("sets the permissions boundary {policy_arn} on you (IAM user {me})"),
-                // Put back the boundary it replaces, if any.
-                undo: match c.current.as_ref().and_then(|v| v.as_str()) {
-                    Some(previous) => aws_command(
-                        "put-user-permissions-boundary",
-                        &[("--user-name", me), ("--permissions-boundary", previous)],
-                    ),
-                    None => {
-                        aws_command("delete-user-permissions-boundary", &[("--user-name", me)])
-                    }
-                },
-            }),
-            Resource::GroupAttachment { group, policy_arn }
-                if caller.groups.iter().any(|g| g == group) || joins(group) =>
+            Resource::Policy { arn, .. }
+                if matches!(c.action, Action::Update(_)) && caller.attached.contains(arn) =>
             {
                 Some(Restriction {
-                    what: format!("attaches {policy_arn} to group {group}, which you (IAM user {me}) are in or join"),
+                    what: format!("rewrites policy {arn}, which applies to you ({who})"),
+                    undo: format!(
+                        "{} --set-as-default",
+                        aws_command(
+                            "create-policy-version",
+                            &[("--policy-arn", arn), ("--policy-document", &previous_document(c))],
+                        )
+                    ),
+                })
+            }
+            Resource::Role { name, .. }
+                if matches!(c.action, Action::Update(_)) && caller.acts_through(name) =>
+            {
+                Some(Restriction {
+                    what: format!(
+                        "rewrites the trust of role {name}, which you act through: you may not be able to assume it again"
+                    ),
+                    undo: aws_command(
+                        "update-assume-role-policy",
+                        &[("--role-name", name), ("--policy-document", &previous_document(c))],
+                    ),
+                })
+            }
+            Resource::Boundary { user, policy_arn } if without_mfa && caller.is(user) => {
+                Some(Restriction {
+                    what: format!("sets the permissions boundary {policy_arn} on you ({who})"),
+                    // Put back the boundary it replaces, if any.
+                    undo: match c.current.as_ref().and_then(|v| v.as_str()) {
+                        Some(previous) => aws_command(
+                            "put-user-permissions-boundary",
+                            &[("--user-name", user), ("--permissions-boundary", previous)],
+                        ),
+                        None => aws_command(
+                            "delete-user-permissions-boundary",
+                            &[("--user-name", user)],
+                        ),
+                    },
+                })
+            }
+            Resource::GroupAttachment { group, policy_arn }
+                if without_mfa
+                    && caller.user.is_some()
+                    && (caller.in_group(group) || joins(group)) =>
+            {
+                Some(Restriction {
+                    what: format!(
+                        "attaches {policy_arn} to group {group}, which you ({who}) are in or join"
+                    ),
                     undo: aws_command(
                         "detach-group-policy",
                         &[("--group-name", group), ("--policy-arn", policy_arn)],
                     ),
                 })
             }
-            Resource::Membership { group, user } if user == me && attached(group) => {
+            Resource::Membership { group, user }
+                if without_mfa && caller.is(user) && attached(group) =>
+            {
                 Some(Restriction {
-                    what: format!("adds you (IAM user {me}) to group {group}, whose policy denies what is done without MFA"),
+                    what: format!(
+                        "adds you ({who}) to group {group}, whose policy denies what is done without MFA"
+                    ),
                     undo: aws_command(
                         "remove-user-from-group",
-                        &[("--group-name", group), ("--user-name", me)],
+                        &[("--group-name", group), ("--user-name", user)],
                     ),
                 })
             }
@@ -145,16 +257,28 @@ fn text(document: &serde_json::Value) -> String {
     document.to_string()
 }
 
-/// One change, made.
+/// One change, made. What is adopted (`--adopt`) gets mfa's tag, so that
+/// the next run updates it without asking again.
 fn make(admin: &Admin, change: &Change) -> Result<(), AwsError> {
     let (iam, base) = (admin.iam, admin.credentials);
     let update = matches!(change.action, Action::Update(_));
+    let adopt = update && change.not_created_by_mfa;
     match &change.resource {
         Resource::Policy { arn, document, .. } if update => {
-            iam.set_policy_document(base, arn, &text(document))
+            iam.set_policy_document(base, arn, &text(document))?;
+            if adopt {
+                iam.tag_policy_managed(base, arn)?;
+            }
+            Ok(())
         }
         Resource::Policy { name, document, .. } => iam.create_policy(base, name, &text(document)),
-        Resource::Role { name, trust } if update => iam.update_role_trust(base, name, &text(trust)),
+        Resource::Role { name, trust } if update => {
+            iam.update_role_trust(base, name, &text(trust))?;
+            if adopt {
+                iam.tag_role_managed(base, name)?;
+            }
+            Ok(())
+        }
         Resource::Role { name, trust } => iam.create_role(base, name, &text(trust)),
         Resource::RoleAttachment { role, policy_arn } => {
             iam.attach_role_policy(base, role, policy_arn)
@@ -253,6 +377,7 @@ mod tests {
             resource,
             action,
             current: None,
+            not_created_by_mfa: false,
         }
     }
 
@@ -280,7 +405,73 @@ mod tests {
             user: Some("admin".into()),
             groups: groups.iter().map(|g| g.to_string()).collect(),
             with_mfa,
+            ..Caller::default()
         }
+    }
+
+    #[test]
+    fn the_caller_is_found_whatever_the_case_iam_ignores() {
+        let shouting = Caller {
+            user: Some("ADMIN".into()),
+            ..caller(&[], false)
+        };
+        assert_eq!(
+            restrictions(&deny_changes(Action::Create), &shouting).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn rewriting_a_policy_on_the_caller_or_the_trust_of_their_role_restricts_them_even_with_mfa() {
+        let previous =
+            serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let policy = Change {
+            current: Some(previous.clone()),
+            ..change(
+                Resource::Policy {
+                    name: "everything".into(),
+                    arn: "arn:aws:iam::1:policy/everything".into(),
+                    document: serde_json::json!({}),
+                },
+                Action::Update(vec![]),
+            )
+        };
+        let on_me = Caller {
+            attached: vec!["arn:aws:iam::1:policy/everything".into()],
+            ..caller(&[], true)
+        };
+        let found = restrictions(std::slice::from_ref(&policy), &on_me);
+        assert_eq!(
+            found.first().map(|r| r.undo.as_str()),
+            Some(
+                r#"aws iam create-policy-version --policy-arn 'arn:aws:iam::1:policy/everything' --policy-document '{"Statement":[{"Action":"*","Effect":"Allow","Resource":"*"}]}' --set-as-default"#
+            )
+        );
+        assert!(restrictions(std::slice::from_ref(&policy), &caller(&[], false)).is_empty());
+
+        let role = Change {
+            current: Some(serde_json::json!({"Statement": [{"Sid": "it's"}]})),
+            ..change(
+                Resource::Role {
+                    name: "OrgAccess".into(),
+                    trust: serde_json::json!({}),
+                },
+                Action::Update(vec![]),
+            )
+        };
+        let through_role = Caller {
+            role: Some("orgaccess".into()),
+            with_mfa: true,
+            ..Caller::default()
+        };
+        let found = restrictions(std::slice::from_ref(&role), &through_role);
+        assert_eq!(
+            found.first().map(|r| r.undo.as_str()),
+            Some(
+                r#"aws iam update-assume-role-policy --role-name 'OrgAccess' --policy-document '{"Statement":[{"Sid":"it'\''s"}]}'"#
+            )
+        );
+        assert!(restrictions(&[role], &caller(&[], false)).is_empty());
     }
 
     #[test]

@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::plan::Admin;
+use super::requires::{allowed_without_mfa, allows_only_with_mfa, denies_without_mfa};
 use crate::iam::admin::decode_document;
-use crate::policy::MFA_PRESENT;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Key {
@@ -29,30 +29,10 @@ pub struct UserAudit {
     pub access_keys: Vec<Key>,
     pub console_password: bool,
     /// What requires MFA of them: `boundary ARN`, `policy ARN`,
-    /// `inline policy`, `group G: policy ARN`, `group G: inline policy`.
+    /// `inline policy`, `group G: policy ARN`, `group G: inline policy`,
+    /// `trust of role ARN (all the keys reach)`.
     pub mfa_required_by: Vec<String>,
     pub flagged: bool,
-}
-
-/// Whether a statement of the document has a condition on
-/// `aws:MultiFactorAuthPresent` (IAM's condition keys are case-insensitive).
-pub fn requires_mfa(document: &Value) -> bool {
-    let statements = match &document["Statement"] {
-        Value::Array(items) => items.iter().collect(),
-        single @ Value::Object(_) => vec![single],
-        _ => vec![],
-    };
-    statements.iter().any(|s| {
-        s.get("Condition")
-            .and_then(Value::as_object)
-            .is_some_and(|operators| {
-                operators.values().any(|keys| {
-                    keys.as_object().is_some_and(|keys| {
-                        keys.keys().any(|k| k.eq_ignore_ascii_case(MFA_PRESENT))
-                    })
-                })
-            })
-    })
 }
 
 /// A user flagged: an active key, and nothing that requires MFA.
@@ -60,16 +40,39 @@ pub fn flagged(keys: &[Key], required_by: &[String]) -> bool {
     keys.iter().any(|k| k.active) && required_by.is_empty()
 }
 
-/// Documents read once each, by ARN, and groups once each, by name.
+/// A policy document of a user's, named as the report names it.
+#[derive(Debug, Clone)]
+struct Named {
+    label: String,
+    document: Value,
+}
+
+/// Documents read once each, by ARN; groups' documents and roles' trust
+/// once each, by name.
 struct Documents<'a> {
     admin: &'a Admin<'a>,
-    managed: HashMap<String, bool>,
-    groups: HashMap<String, Vec<String>>,
+    managed: HashMap<String, Option<Value>>,
+    groups: HashMap<String, Vec<Named>>,
+    trusts: HashMap<String, bool>,
 }
 
 impl Documents<'_> {
-    /// What in the group's policies requires MFA of its members.
-    fn group_requires_mfa(&mut self, group: &str) -> Result<Vec<String>> {
+    fn managed(&mut self, arn: &str) -> Result<Option<Value>> {
+        if let Some(known) = self.managed.get(arn) {
+            return Ok(known.clone());
+        }
+        let text = self
+            .admin
+            .iam
+            .get_policy_document(self.admin.credentials, arn)
+            .with_context(|| format!("reading policy {arn}"))?;
+        let document = text.map(|t| decode_document(&t)).transpose()?;
+        self.managed.insert(arn.to_string(), document.clone());
+        Ok(document)
+    }
+
+    /// The group's managed and inline policies.
+    fn group(&mut self, group: &str) -> Result<Vec<Named>> {
         if let Some(known) = self.groups.get(group) {
             return Ok(known.clone());
         }
@@ -81,45 +84,101 @@ impl Documents<'_> {
             .with_context(context)?
             .unwrap_or_default()
         {
-            if self.managed_requires_mfa(&arn)? {
-                found.push(format!("group {group}: policy {arn}"));
+            if let Some(document) = self.managed(&arn)? {
+                found.push(Named {
+                    label: format!("group {group}: policy {arn}"),
+                    document,
+                });
             }
         }
-        if Self::inline_requires_mfa(
-            &iam.group_inline_documents(base, group)
-                .with_context(context)?,
-        )? {
-            found.push(format!("group {group}: inline policy"));
+        for text in iam
+            .group_inline_documents(base, group)
+            .with_context(context)?
+        {
+            found.push(Named {
+                label: format!("group {group}: inline policy"),
+                document: decode_document(&text)?,
+            });
         }
         self.groups.insert(group.to_string(), found.clone());
         Ok(found)
     }
 
-    fn managed_requires_mfa(&mut self, arn: &str) -> Result<bool> {
-        if let Some(known) = self.managed.get(arn) {
+    /// Whether the role (an ARN in `account`) can be assumed only with MFA.
+    /// A role of another account, or none, cannot be read: no.
+    fn role_needs_mfa(&mut self, account: &str, role_arn: &str) -> Result<bool> {
+        let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+        let name = match parts.as_slice() {
+            ["arn", _, "iam", "", acct, resource] if *acct == account => resource
+                .strip_prefix("role/")
+                .and_then(|path| path.rsplit('/').next()),
+            _ => None,
+        };
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            return Ok(false);
+        };
+        if let Some(known) = self.trusts.get(name) {
             return Ok(*known);
         }
-        let text = self
+        let trust = self
             .admin
             .iam
-            .get_policy_document(self.admin.credentials, arn)
-            .with_context(|| format!("reading policy {arn}"))?;
-        let requires = match text {
-            Some(text) => requires_mfa(&decode_document(&text)?),
-            None => false,
-        };
-        self.managed.insert(arn.to_string(), requires);
-        Ok(requires)
+            .get_role_trust(self.admin.credentials, name)
+            .with_context(|| format!("reading role {name}"))?
+            .map(|t| decode_document(&t))
+            .transpose()?;
+        let needs = trust.as_ref().is_some_and(allows_only_with_mfa);
+        self.trusts.insert(name.to_string(), needs);
+        Ok(needs)
     }
+}
 
-    fn inline_requires_mfa(texts: &[String]) -> Result<bool> {
-        for text in texts {
-            if requires_mfa(&decode_document(text)?) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+/// What requires MFA of a user (see [`super::requires`]): their boundary;
+/// an identity policy that denies everything without MFA; or, when their
+/// policies allow their keys nothing but the MFA set-up and assuming named
+/// roles, those roles' trust, when each needs MFA.
+fn required_by(
+    documents: &mut Documents,
+    account: &str,
+    boundary: Option<&str>,
+    policies: &[Named],
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    if let Some(arn) = boundary
+        && let Some(document) = documents.managed(arn)?
+        && (denies_without_mfa(&document) || allows_only_with_mfa(&document))
+    {
+        found.push(format!("boundary {arn}"));
     }
+    found.extend(
+        policies
+            .iter()
+            .filter(|p| denies_without_mfa(&p.document))
+            .map(|p| p.label.clone()),
+    );
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let mut roles = Vec::new();
+    for policy in policies {
+        match allowed_without_mfa(&policy.document) {
+            Some(reached) => roles.extend(reached),
+            None => return Ok(found),
+        }
+    }
+    roles.sort();
+    roles.dedup();
+    for role in &roles {
+        if !documents.role_needs_mfa(account, role)? {
+            return Ok(found);
+        }
+    }
+    found.extend(
+        roles
+            .iter()
+            .map(|r| format!("trust of role {r} (all the keys reach)")),
+    );
+    Ok(found)
 }
 
 /// Every user of the account, in IAM's order.
@@ -129,40 +188,49 @@ pub fn audit(admin: &Admin, now: i64) -> Result<Vec<UserAudit>> {
         admin,
         managed: HashMap::new(),
         groups: HashMap::new(),
+        trusts: HashMap::new(),
     };
     let users = iam.list_users(base).context("listing IAM users")?;
     let mut report = Vec::new();
     for name in users {
         let context = || format!("auditing IAM user {name}");
-        let mut required_by = Vec::new();
-        if let Some(boundary) = iam
-            .get_user(base, &name)
-            .with_context(context)?
-            .and_then(|u| u.boundary)
-            && documents.managed_requires_mfa(&boundary)?
-        {
-            required_by.push(format!("boundary {boundary}"));
-        }
+        let user = iam.get_user(base, &name).with_context(context)?;
+        let account = user
+            .as_ref()
+            .and_then(|u| u.arn.split(':').nth(4))
+            .unwrap_or_default()
+            .to_string();
+        let mut policies = Vec::new();
         for arn in iam
             .list_user_policy_arns(base, &name)
             .with_context(context)?
         {
-            if documents.managed_requires_mfa(&arn)? {
-                required_by.push(format!("policy {arn}"));
+            if let Some(document) = documents.managed(&arn)? {
+                policies.push(Named {
+                    label: format!("policy {arn}"),
+                    document,
+                });
             }
         }
-        if Documents::inline_requires_mfa(
-            &iam.user_inline_documents(base, &name)
-                .with_context(context)?,
-        )? {
-            required_by.push("inline policy".into());
+        for text in iam
+            .user_inline_documents(base, &name)
+            .with_context(context)?
+        {
+            policies.push(Named {
+                label: "inline policy".into(),
+                document: decode_document(&text)?,
+            });
         }
         for group in iam
             .list_groups_for_user(base, &name)
             .with_context(context)?
         {
-            required_by.extend(documents.group_requires_mfa(&group)?);
+            policies.extend(documents.group(&group)?);
         }
+        let boundary = user.and_then(|u| u.boundary);
+        let mut required_by =
+            required_by(&mut documents, &account, boundary.as_deref(), &policies)?;
+        required_by.dedup();
         let mut access_keys = Vec::new();
         for key in iam.list_access_keys(base, &name).with_context(context)? {
             let last_used = iam
@@ -243,32 +311,6 @@ pub fn render_text(report: &[UserAudit]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Policy, document};
-    use serde_json::json;
-
-    #[test]
-    fn the_recipes_documents_require_mfa_and_plain_ones_do_not() {
-        let target = crate::enforce::recipe_target("aws", "111122223333");
-        for policy in [
-            Policy::MfaBoundary,
-            Policy::DenyWithoutMfa,
-            Policy::SelfManageMfa,
-            Policy::RoleTrust,
-        ] {
-            let doc = serde_json::to_value(document(policy, &target)).unwrap_or_default();
-            assert!(requires_mfa(&doc), "{}", policy.name());
-        }
-        assert!(!requires_mfa(
-            &json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-        ));
-        assert!(requires_mfa(
-            &json!({"Statement": {"Condition": {"BoolIfExists": {"aws:multifactorauthpresent": "false"}}}})
-        ));
-        assert!(!requires_mfa(
-            &json!({"Statement": [{"Condition": {"Bool": {"aws:SecureTransport": "true"}}}]})
-        ));
-        assert!(!requires_mfa(&json!("garbage")));
-    }
 
     #[test]
     fn only_active_keys_without_anything_requiring_mfa_are_flagged() {

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod diff;
 pub mod onboard;
 pub mod plan;
+pub mod requires;
 pub mod template;
 
 use serde_json::{Value, json};

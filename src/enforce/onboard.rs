@@ -63,6 +63,31 @@ pub fn onboard(admin: &Admin, user: &str, group: Option<&str>) -> Result<Onboard
     Ok(Onboarded { created_user, key })
 }
 
+/// Hands the new key's profile to `write` (stdout); when that fails (a
+/// closed pipe, a full disk) nobody has the secret, so the key is deleted
+/// again: the user is not left with a key nobody holds, and the next
+/// onboard is not refused for IAM's two-key limit.
+pub fn hand_over(
+    admin: &Admin,
+    user: &str,
+    key: &NewKey,
+    text: &str,
+    write: impl FnOnce(&str) -> std::io::Result<()>,
+) -> Result<()> {
+    let Err(error) = write(text) else {
+        return Ok(());
+    };
+    let id = &key.access_key_id;
+    match admin.iam.delete_access_key_of(admin.credentials, user, id) {
+        Ok(()) => bail!(
+            "the profile of {user} could not be written ({error}), so nobody has its secret: access key {id} was deleted again; run `mfa onboard {user}` again with stdout going somewhere you can read"
+        ),
+        Err(delete) => bail!(
+            "the profile of {user} could not be written ({error}), and deleting its access key {id} failed ({delete}): delete it yourself: aws iam delete-access-key --user-name {user} --access-key-id {id}"
+        ),
+    }
+}
+
 /// The config and credentials blocks for the new user, and what to do next.
 pub fn profile_text(user: &str, key: &NewKey, region: Option<&str>) -> String {
     let region = region

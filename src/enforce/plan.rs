@@ -40,6 +40,38 @@ pub struct Change {
     pub action: Action,
     /// What IAM had (see `observe`): what an undo puts back.
     pub current: Option<Value>,
+    /// An update of a managed policy or role that exists without mfa's
+    /// tag: someone else's, changed only with `--adopt`.
+    pub not_created_by_mfa: bool,
+}
+
+impl Change {
+    /// The action as plan shows it.
+    pub fn label(&self) -> String {
+        if self.not_created_by_mfa {
+            format!("{} (not created by mfa: pass --adopt)", self.action.name())
+        } else {
+            self.action.name().to_string()
+        }
+    }
+}
+
+/// Whether an update would change a managed policy or role mfa did not
+/// create (it tags what it creates).
+fn not_created_by_mfa(admin: &Admin, resource: &Resource, action: &Action) -> Result<bool> {
+    if !matches!(action, Action::Update(_)) {
+        return Ok(false);
+    }
+    let (iam, base) = (admin.iam, admin.credentials);
+    Ok(match resource {
+        Resource::Policy { arn, .. } => !iam
+            .policy_is_managed(base, arn)
+            .with_context(|| format!("reading the tags of policy {arn}"))?,
+        Resource::Role { name, .. } => !iam
+            .role_is_managed(base, name)
+            .with_context(|| format!("reading the tags of role {name}"))?,
+        _ => false,
+    })
 }
 
 /// What IAM has of the resource: `None` when it is not there, else what
@@ -139,10 +171,12 @@ pub fn plan(admin: &Admin, resources: Vec<Resource>) -> Result<Vec<Change>> {
             let current = observe(admin, &resource)
                 .with_context(|| format!("cannot plan {} {}", resource.kind(), resource.id()))?;
             let action = compare(&resource, current.clone());
+            let not_created_by_mfa = not_created_by_mfa(admin, &resource, &action)?;
             Ok(Change {
                 resource,
                 action,
                 current,
+                not_created_by_mfa,
             })
         })
         .collect()
@@ -152,13 +186,7 @@ pub fn plan(admin: &Admin, resources: Vec<Resource>) -> Result<Vec<Change>> {
 pub fn render_text(changes: &[Change]) -> String {
     let rows: Vec<Vec<String>> = changes
         .iter()
-        .map(|c| {
-            vec![
-                c.action.name().to_string(),
-                c.resource.kind().to_string(),
-                c.resource.id(),
-            ]
-        })
+        .map(|c| vec![c.label(), c.resource.kind().to_string(), c.resource.id()])
         .collect();
     let table = crate::output::table(&["ACTION", "KIND", "RESOURCE"], &rows);
     let mut out = String::new();
@@ -184,7 +212,7 @@ pub fn render_text(changes: &[Change]) -> String {
 }
 
 /// The plan as JSON: `{"recipe", "account", "changes": [{"action", "kind",
-/// "resource", "difference"}]}`.
+/// "resource", "difference", "not_created_by_mfa"}]}`.
 pub fn render_json(recipe: super::Recipe, account: &str, changes: &[Change]) -> Value {
     json!({
         "recipe": recipe,
@@ -197,6 +225,7 @@ pub fn render_json(recipe: super::Recipe, account: &str, changes: &[Change]) -> 
                 Action::Update(lines) => json!(lines),
                 _ => json!([]),
             },
+            "not_created_by_mfa": c.not_created_by_mfa,
         })).collect::<Vec<_>>(),
     })
 }
@@ -238,6 +267,7 @@ mod tests {
                 resource: Resource::Group { name: "g".into() },
                 action: Action::Unchanged,
                 current: Some(Value::Null),
+                not_created_by_mfa: false,
             },
             Change {
                 resource: Resource::Role {
@@ -246,11 +276,12 @@ mod tests {
                 },
                 action: Action::Update(vec!["~ a: 1 -> 2".into()]),
                 current: Some(json!({"a": 1})),
+                not_created_by_mfa: true,
             },
         ];
         assert_eq!(
             render_text(&changes),
-            "ACTION     KIND   RESOURCE\nunchanged  group  g\nupdate     role   r\n    ~ a: 1 -> 2\n"
+            "ACTION                                     KIND   RESOURCE\nunchanged                                  group  g\nupdate (not created by mfa: pass --adopt)  role   r\n    ~ a: 1 -> 2\n"
         );
         assert_eq!(summary(&changes), "0 to create, 1 to update, 1 unchanged");
     }

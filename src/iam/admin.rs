@@ -25,6 +25,18 @@ pub struct AccessKey {
     pub created: Option<i64>,
 }
 
+/// The tag mfa puts on the managed policies and roles it creates: an
+/// existing one without it is updated only when the user says so.
+pub const MANAGED_TAG: (&str, &str) = ("managed-by", "mfa");
+
+/// Who a managed policy is attached to (ListEntitiesForPolicy).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyEntities {
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub roles: Vec<String>,
+}
+
 /// The calls, each with the administrator's credentials. A read of
 /// something that does not exist is `Ok(None)`, not an error.
 pub trait IamAdmin {
@@ -36,6 +48,12 @@ pub trait IamAdmin {
     /// Unix seconds, when IAM knows.
     fn access_key_last_used(&self, base: &Credentials, id: &str) -> Result<Option<i64>, AwsError>;
     fn create_access_key_for(&self, base: &Credentials, user: &str) -> Result<NewKey, AwsError>;
+    fn delete_access_key_of(
+        &self,
+        base: &Credentials,
+        user: &str,
+        id: &str,
+    ) -> Result<(), AwsError>;
     fn has_console_password(&self, base: &Credentials, user: &str) -> Result<bool, AwsError>;
     fn list_mfa_serials(&self, base: &Credentials, user: &str) -> Result<Vec<String>, AwsError>;
     fn list_groups_for_user(&self, base: &Credentials, user: &str)
@@ -98,6 +116,9 @@ pub trait IamAdmin {
 
     /// The trust policy; `None` when there is no such role.
     fn get_role_trust(&self, base: &Credentials, role: &str) -> Result<Option<String>, AwsError>;
+    /// The ARN of the role's permissions boundary, if it has one.
+    fn get_role_boundary(&self, base: &Credentials, role: &str)
+    -> Result<Option<String>, AwsError>;
     fn create_role(&self, base: &Credentials, role: &str, trust: &str) -> Result<(), AwsError>;
     fn update_role_trust(
         &self,
@@ -122,6 +143,15 @@ pub trait IamAdmin {
     ) -> Result<Option<String>, AwsError>;
     fn create_policy(&self, base: &Credentials, name: &str, document: &str)
     -> Result<(), AwsError>;
+    /// Whether the policy carries [`MANAGED_TAG`].
+    fn policy_is_managed(&self, base: &Credentials, arn: &str) -> Result<bool, AwsError>;
+    /// Whether the role carries [`MANAGED_TAG`].
+    fn role_is_managed(&self, base: &Credentials, role: &str) -> Result<bool, AwsError>;
+    fn tag_policy_managed(&self, base: &Credentials, arn: &str) -> Result<(), AwsError>;
+    fn tag_role_managed(&self, base: &Credentials, role: &str) -> Result<(), AwsError>;
+    /// The users, groups and roles the policy is attached to as a
+    /// permissions policy (boundaries are read from the user).
+    fn policy_entities(&self, base: &Credentials, arn: &str) -> Result<PolicyEntities, AwsError>;
     /// A new default version; the oldest other version is deleted first
     /// when the policy has IAM's five.
     fn set_policy_document(
@@ -169,6 +199,28 @@ fn arns(policies: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_string))
         .collect()
+}
+
+/// [`MANAGED_TAG`] as the SDK takes tags (its builder fails only without a key or value).
+fn managed_tags() -> Option<Vec<aws_sdk_iam::types::Tag>> {
+    aws_sdk_iam::types::Tag::builder()
+        .key(MANAGED_TAG.0)
+        .value(MANAGED_TAG.1)
+        .build()
+        .ok()
+        .map(|tag| vec![tag])
+}
+
+fn has_managed_tag(tags: &[aws_sdk_iam::types::Tag]) -> bool {
+    tags.iter()
+        .any(|t| t.key() == MANAGED_TAG.0 && t.value() == MANAGED_TAG.1)
+}
+
+/// One member of a ListEntitiesForPolicy page.
+enum Entity {
+    User(String),
+    Group(String),
+    Role(String),
 }
 
 fn unix(date: &aws_sdk_iam::primitives::DateTime) -> i64 {
@@ -276,6 +328,22 @@ impl IamAdmin for SdkIam {
 
     fn create_access_key_for(&self, base: &Credentials, user: &str) -> Result<NewKey, AwsError> {
         self.create_key(base, Some(user))
+    }
+
+    fn delete_access_key_of(
+        &self,
+        base: &Credentials,
+        user: &str,
+        id: &str,
+    ) -> Result<(), AwsError> {
+        self.send(base, |client| {
+            client
+                .delete_access_key()
+                .user_name(user)
+                .access_key_id(id)
+                .send()
+        })
+        .map(|_| ())
     }
 
     fn has_console_password(&self, base: &Credentials, user: &str) -> Result<bool, AwsError> {
@@ -481,12 +549,28 @@ impl IamAdmin for SdkIam {
         }))
     }
 
+    fn get_role_boundary(
+        &self,
+        base: &Credentials,
+        role: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let output =
+            absent_if_missing(self.send(base, |client| client.get_role().role_name(role).send()))?;
+        Ok(output
+            .as_ref()
+            .and_then(|o| o.role())
+            .and_then(|r| r.permissions_boundary())
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string))
+    }
+
     fn create_role(&self, base: &Credentials, role: &str, trust: &str) -> Result<(), AwsError> {
         self.send(base, |client| {
             client
                 .create_role()
                 .role_name(role)
                 .assume_role_policy_document(trust)
+                .set_tags(managed_tags())
                 .send()
         })
         .map(|_| ())
@@ -576,9 +660,87 @@ impl IamAdmin for SdkIam {
                 .create_policy()
                 .policy_name(name)
                 .policy_document(document)
+                .set_tags(managed_tags())
                 .send()
         })
         .map(|_| ())
+    }
+
+    fn policy_is_managed(&self, base: &Credentials, arn: &str) -> Result<bool, AwsError> {
+        let tags = all_pages!(
+            self,
+            base,
+            |client| client.list_policy_tags().policy_arn(arn),
+            |o: &aws_sdk_iam::operation::list_policy_tags::ListPolicyTagsOutput| o.tags().to_vec()
+        )?;
+        Ok(has_managed_tag(&tags))
+    }
+
+    fn role_is_managed(&self, base: &Credentials, role: &str) -> Result<bool, AwsError> {
+        let tags = all_pages!(
+            self,
+            base,
+            |client| client.list_role_tags().role_name(role),
+            |o: &aws_sdk_iam::operation::list_role_tags::ListRoleTagsOutput| o.tags().to_vec()
+        )?;
+        Ok(has_managed_tag(&tags))
+    }
+
+    fn tag_policy_managed(&self, base: &Credentials, arn: &str) -> Result<(), AwsError> {
+        self.send(base, |client| {
+            client
+                .tag_policy()
+                .policy_arn(arn)
+                .set_tags(managed_tags())
+                .send()
+        })
+        .map(|_| ())
+    }
+
+    fn tag_role_managed(&self, base: &Credentials, role: &str) -> Result<(), AwsError> {
+        self.send(base, |client| {
+            client
+                .tag_role()
+                .role_name(role)
+                .set_tags(managed_tags())
+                .send()
+        })
+        .map(|_| ())
+    }
+
+    fn policy_entities(&self, base: &Credentials, arn: &str) -> Result<PolicyEntities, AwsError> {
+        let entities = all_pages!(
+            self,
+            base,
+            |client| client
+                .list_entities_for_policy()
+                .policy_arn(arn)
+                .policy_usage_filter(aws_sdk_iam::types::PolicyUsageType::PermissionsPolicy),
+            |o: &aws_sdk_iam::operation::list_entities_for_policy::ListEntitiesForPolicyOutput| {
+                let users = o
+                    .policy_users()
+                    .iter()
+                    .filter_map(|u| u.user_name().map(|n| Entity::User(n.to_string())));
+                let groups = o
+                    .policy_groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(|n| Entity::Group(n.to_string())));
+                let roles = o
+                    .policy_roles()
+                    .iter()
+                    .filter_map(|r| r.role_name().map(|n| Entity::Role(n.to_string())));
+                users.chain(groups).chain(roles).collect::<Vec<_>>()
+            }
+        )?;
+        let mut found = PolicyEntities::default();
+        for entity in entities {
+            match entity {
+                Entity::User(name) => found.users.push(name),
+                Entity::Group(name) => found.groups.push(name),
+                Entity::Role(name) => found.roles.push(name),
+            }
+        }
+        Ok(found)
     }
 
     fn set_policy_document(
