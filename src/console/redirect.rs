@@ -35,7 +35,7 @@ use hyper::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HOST, LOCATION, REF
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 
 use crate::peer::{self, Owner};
@@ -54,6 +54,10 @@ const CONNECTION_LIMIT: Duration = Duration::from_secs(10);
 /// Connections open at once; at the limit a new one closes the oldest, so
 /// idle connections cannot keep the browser's out.
 const MAX_CONNECTIONS: usize = 512;
+/// Connections the kernel holds until they are accepted (it keeps to its
+/// own `somaxconn`): more than std's 128, so a flood that outruns the
+/// accept loop for a moment does not drop the browser's.
+const BACKLOG: u32 = 4096;
 /// File descriptors left for everything but connections.
 const SPARE_DESCRIPTORS: libc::rlim_t = 32;
 /// After a failed accept (out of file descriptors), the pause before the next.
@@ -93,11 +97,13 @@ impl OneTimeRedirect {
     /// Listens on 127.0.0.1 (never another address), on a free port. Must
     /// be called inside a tokio runtime.
     pub fn bind() -> Result<OneTimeRedirect> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        let listener = TcpSocket::new_v4()
+            .and_then(|socket| {
+                socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+                socket.listen(BACKLOG)
+            })
             .context("cannot listen on 127.0.0.1 for the browser")?;
-        listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
-        let listener = TcpListener::from_std(listener)?;
         let mut secret = [0u8; 16];
         getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness from the system: {e}"))?;
         let path = secret.iter().map(|b| format!("{b:02x}")).collect();
@@ -140,7 +146,7 @@ impl OneTimeRedirect {
             .map_or(MAX_CONNECTIONS as libc::rlim_t, |limit| {
                 limit.saturating_sub(SPARE_DESCRIPTORS)
             })
-            .clamp(1, MAX_CONNECTIONS as libc::rlim_t) as usize;
+            .clamp(8, MAX_CONNECTIONS as libc::rlim_t) as usize;
         let accepting = tokio::spawn(accept_loop(self.listener, shared.clone(), cap));
         let result = wait(&shared, &delivery, limit, &mut failed).await;
         // No connection is accepted after this; the runtime's end drops the rest.
@@ -149,8 +155,9 @@ impl OneTimeRedirect {
     }
 }
 
-/// Accepts until aborted: each connection on a task of its own, at most
-/// `cap` of them, the oldest closed to make room.
+/// Accepts until aborted: each connection on a task of its own, fewer
+/// than `cap` of them, the oldest closed to make room (a browser's request
+/// is answered as soon as it is read, so the oldest is an idle one).
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, cap: usize) {
     let mut open: VecDeque<JoinHandle<()>> = VecDeque::new();
     loop {
@@ -162,13 +169,17 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, cap: usize) {
                 continue;
             }
         };
+        open.push_back(tokio::spawn(connection(stream, peer, shared.clone())));
         open.retain(|task| !task.is_finished());
         if open.len() >= cap
             && let Some(oldest) = open.pop_front()
         {
             oldest.abort();
+            // Its socket is closed once the task is gone: wait for that, so
+            // the next accept has a descriptor (an aborted task is only
+            // dropped when the runtime gets to it).
+            let _ = oldest.await;
         }
-        open.push_back(tokio::spawn(connection(stream, peer, shared.clone())));
     }
 }
 
