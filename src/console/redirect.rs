@@ -563,6 +563,56 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
+    /// Serves on a thread of its own until `stop`; the address.
+    fn serve_in_background(stop: Arc<AtomicBool>) -> (String, std::thread::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel();
+        let server = std::thread::spawn(move || {
+            let runtime = runtime();
+            let _ = runtime.block_on(async {
+                let redirect = OneTimeRedirect::bind()?;
+                let _ = tx.send(redirect.address());
+                redirect
+                    .serve("https://x".into(), UNUSED_LIMIT, || {
+                        stop.load(Ordering::SeqCst).then(|| anyhow!("stopped"))
+                    })
+                    .await
+            });
+        });
+        (rx.recv().unwrap(), server)
+    }
+
+    #[test]
+    fn a_connection_that_sends_no_request_is_closed_after_the_header_limit() {
+        use std::io::Read;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (address, server) = serve_in_background(stop.clone());
+        let authority = address
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap();
+        let mut idle = std::net::TcpStream::connect(authority).unwrap();
+        idle.set_read_timeout(Some(HEADER_LIMIT * 3)).unwrap();
+        let started = Instant::now();
+        let mut rest = Vec::new();
+        // Closed by the server (an end of file, or a reset), not by the read timeout.
+        let closed = idle.read_to_end(&mut rest);
+        let waited = started.elapsed();
+        stop.store(true, Ordering::SeqCst);
+        server.join().unwrap();
+        assert!(
+            closed.is_ok()
+                || closed
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+            "{closed:?}"
+        );
+        assert!(
+            waited >= HEADER_LIMIT - Duration::from_millis(100) && waited < HEADER_LIMIT * 2,
+            "closed after {waited:?}"
+        );
+    }
+
     #[test]
     fn secrets_compare_whole() {
         assert!(same_secret("/abc", "/abc"));
