@@ -487,6 +487,25 @@ fn a_real_browser_ends_on_the_login_page_and_no_command_line_holds_a_secret() {
     assert_eq!(aws.last_call("login")["signin_token"], token.as_str());
 }
 
+/// A `--browser` command that runs the Python `code` (saved in the sandbox
+/// as `name`) with the URL, then `args`.
+fn python_browser(sandbox: &Sandbox, name: &str, code: &str, args: &[String]) -> String {
+    let script = sandbox.path(name);
+    std::fs::write(&script, code).unwrap();
+    let python = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut words = vec![python, script.display().to_string(), "{url}".to_string()];
+    words.extend(args.iter().cloned());
+    shell_words::join(&words)
+}
+
+/// The JSON a browser from [`python_browser`] wrote to `file`.
+fn answers_in(file: &Path) -> Value {
+    wait_for("the browser's answers", || file.exists());
+    // Written in one go, but let it finish.
+    std::thread::sleep(Duration::from_millis(200));
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
 /// A client for `--browser` that asks the one-time address what a
 /// browser, a DNS-rebinding page and a second visitor would, and writes
 /// the answers to a file as JSON.
@@ -514,14 +533,12 @@ open(out, "w").write(json.dumps(answers))
 fn the_one_time_address_redirects_once_and_refuses_everything_else() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws);
-    let probe = sandbox.path("probe.py");
-    std::fs::write(&probe, PROBE).unwrap();
     let answers_file = sandbox.path("answers.json");
-    let python = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let browser = format!(
-        "{python} {} {{url}} {}",
-        probe.display(),
-        answers_file.display()
+    let browser = python_browser(
+        &sandbox,
+        "probe.py",
+        PROBE,
+        &[answers_file.display().to_string()],
     );
     let out = console(
         &sandbox,
@@ -530,10 +547,8 @@ fn the_one_time_address_redirects_once_and_refuses_everything_else() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
-    wait_for("the probe's answers", || answers_file.exists());
-    std::thread::sleep(Duration::from_millis(200));
-    let answers: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&answers_file).unwrap()).unwrap();
+    let answers = answers_in(&answers_file);
+    let answers = answers.as_array().unwrap();
     let status = |i: usize| answers[i]["status"].clone();
     assert_eq!(status(0), 404, "another path: {answers:?}");
     assert_eq!(status(1), 404, "a longer path: {answers:?}");
@@ -631,11 +646,8 @@ fn console_aliases_open_the_console_for_their_profile() {
 /// A program run as the user `nobody` (root drops to it; anyone else asks
 /// sudo, which must not prompt).
 fn as_nobody(sandbox: &Sandbox) -> Command {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
-    let mut command = if root {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let mut command = if unsafe { libc::geteuid() } == 0 {
         sandbox.command("setpriv")
     } else {
         let mut sudo = sandbox.command("sudo");
@@ -688,10 +700,7 @@ json.dump({"thief": stolen.stdout, "thief_err": stolen.stderr,
 fn another_user_who_reads_the_address_is_refused_and_the_browser_still_signs_in() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws);
-    let browser_script = sandbox.path("browser.py");
-    std::fs::write(&browser_script, ROBBED_BROWSER).unwrap();
     let answers_file = sandbox.path("answers.json");
-    let python = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     // The thief's own program: the system's python, which nobody may run,
     // with its code in argv (nobody cannot read the sandbox).
     let nobody = as_nobody(&sandbox);
@@ -700,12 +709,9 @@ fn another_user_who_reads_the_address_is_refused_and_the_browser_still_signs_in(
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     thief.extend(["/usr/bin/python3".into(), "-c".into(), THIEF.into()]);
-    let browser = format!(
-        "{python} {} {{url}} {} {}",
-        browser_script.display(),
-        answers_file.display(),
-        shell_words::join(&thief)
-    );
+    let mut args = vec![answers_file.display().to_string()];
+    args.extend(thief);
+    let browser = python_browser(&sandbox, "browser.py", ROBBED_BROWSER, &args);
     let out = console(
         &sandbox,
         &aws,
@@ -713,10 +719,7 @@ fn another_user_who_reads_the_address_is_refused_and_the_browser_still_signs_in(
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
-    wait_for("the browser's answers", || answers_file.exists());
-    std::thread::sleep(Duration::from_millis(200));
-    let answers: Value =
-        serde_json::from_str(&std::fs::read_to_string(&answers_file).unwrap()).unwrap();
+    let answers = answers_in(&answers_file);
     let stolen: Value = serde_json::from_str(answers["thief"].as_str().unwrap())
         .unwrap_or_else(|_| panic!("the thief did not run: {answers}"));
     let nobody_uid = String::from_utf8(
@@ -734,6 +737,7 @@ fn another_user_who_reads_the_address_is_refused_and_the_browser_still_signs_in(
     let err = stderr(&out);
     // Said once, though asked twice (IPv4, and IPv4 mapped into IPv6).
     assert_eq!(err.matches(&refusal).count(), 1, "{err}");
+    eprintln!("the other user's answers: {stolen}");
     let tried = stolen.as_array().unwrap();
     assert_eq!(tried.len(), 2);
     assert_eq!(tried[0]["status"], 404, "over IPv4: {stolen}");
@@ -822,20 +826,16 @@ fn a_flood_of_idle_connections_does_not_keep_the_browser_out() {
     use std::os::unix::process::CommandExt;
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws);
-    let script = sandbox.path("browser.py");
-    std::fs::write(&script, FLOODED_BROWSER).unwrap();
     let (told, go, answers_file) = (
         sandbox.path("url"),
         sandbox.path("go"),
         sandbox.path("answers.json"),
     );
-    let python = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let browser = format!(
-        "{python} {} {{url}} {} {} {}",
-        script.display(),
-        told.display(),
-        go.display(),
-        answers_file.display()
+    let browser = python_browser(
+        &sandbox,
+        "browser.py",
+        FLOODED_BROWSER,
+        &[&told, &go, &answers_file].map(|p| p.display().to_string()),
     );
     // mfa may open 128 files at most (no raising it): the flood is many
     // times that, as the reviewer's 1100 were to the usual 1024.
@@ -879,9 +879,11 @@ fn a_flood_of_idle_connections_does_not_keep_the_browser_out() {
     stop.store(true, Ordering::SeqCst);
     let opened = flooding.join().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let answers: Value =
-        serde_json::from_str(&std::fs::read_to_string(&answers_file).unwrap()).unwrap();
-    eprintln!("flood: {opened} connections opened; the browser: {answers}");
+    let answers = answers_in(&answers_file);
+    eprintln!(
+        "flood: {opened} connections opened; the browser: {} after {} s; mfa's CPU: {} s in {} s",
+        answers["status"], answers["seconds"], answers["cpu"], answers["wall"]
+    );
     assert_eq!(answers["status"], 303, "{answers}");
     // Answered at once: not after idle connections time out (3 s).
     assert!(answers["seconds"].as_f64().unwrap() < 2.0, "{answers}");
