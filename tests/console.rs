@@ -506,6 +506,24 @@ fn answers_in(file: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
 }
 
+/// `mfa console admin` with `browser`, which succeeds with nothing on
+/// stdout; what the browser wrote to `answers_file`.
+fn signed_in_with(
+    sandbox: &Sandbox,
+    aws: &FakeAws,
+    browser: &str,
+    answers_file: &Path,
+) -> (Output, Value) {
+    let out = console(
+        sandbox,
+        aws,
+        &["admin", "--token", CODE, "--browser", browser],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    (out, answers_in(answers_file))
+}
+
 /// A client for `--browser` that asks the one-time address what a
 /// browser, a DNS-rebinding page and a second visitor would, and writes
 /// the answers to a file as JSON.
@@ -540,14 +558,7 @@ fn the_one_time_address_redirects_once_and_refuses_everything_else() {
         PROBE,
         &[answers_file.display().to_string()],
     );
-    let out = console(
-        &sandbox,
-        &aws,
-        &["admin", "--token", CODE, "--browser", &browser],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(out.stdout.is_empty());
-    let answers = answers_in(&answers_file);
+    let (_, answers) = signed_in_with(&sandbox, &aws, &browser, &answers_file);
     let answers = answers.as_array().unwrap();
     let status = |i: usize| answers[i]["status"].clone();
     assert_eq!(status(0), 404, "another path: {answers:?}");
@@ -712,14 +723,7 @@ fn another_user_who_reads_the_address_is_refused_and_the_browser_still_signs_in(
     let mut args = vec![answers_file.display().to_string()];
     args.extend(thief);
     let browser = python_browser(&sandbox, "browser.py", ROBBED_BROWSER, &args);
-    let out = console(
-        &sandbox,
-        &aws,
-        &["admin", "--token", CODE, "--browser", &browser],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(out.stdout.is_empty());
-    let answers = answers_in(&answers_file);
+    let (out, answers) = signed_in_with(&sandbox, &aws, &browser, &answers_file);
     let stolen: Value = serde_json::from_str(answers["thief"].as_str().unwrap())
         .unwrap_or_else(|_| panic!("the thief did not run: {answers}"));
     let nobody_uid = String::from_utf8(
