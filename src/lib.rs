@@ -22,6 +22,7 @@ pub mod iam;
 pub mod keystore;
 pub mod output;
 pub mod paths;
+pub mod peer;
 pub mod policy;
 pub mod prompt;
 pub mod resolve;

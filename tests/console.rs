@@ -5,7 +5,9 @@
 mod support;
 
 use std::collections::HashSet;
+use std::net::TcpStream;
 use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -407,6 +409,43 @@ fn a_real_browser_ends_on_the_login_page_and_no_command_line_holds_a_secret() {
     assert_eq!(aws.last_call("login")["signin_token"], token.as_str());
 }
 
+/// A `--browser` command that runs the Python `code` (saved in the sandbox
+/// as `name`) with the URL, then `args`.
+fn python_browser(sandbox: &Sandbox, name: &str, code: &str, args: &[String]) -> String {
+    let script = sandbox.path(name);
+    std::fs::write(&script, code).unwrap();
+    let python = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut words = vec![python, script.display().to_string(), "{url}".to_string()];
+    words.extend(args.iter().cloned());
+    shell_words::join(&words)
+}
+
+/// The JSON a browser from [`python_browser`] wrote to `file`.
+fn answers_in(file: &Path) -> Value {
+    wait_for("the browser's answers", || file.exists());
+    // Written in one go, but let it finish.
+    std::thread::sleep(Duration::from_millis(200));
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+/// `mfa console admin` with `browser`, which succeeds with nothing on
+/// stdout; what the browser wrote to `answers_file`.
+fn signed_in_with(
+    sandbox: &Sandbox,
+    aws: &FakeAws,
+    browser: &str,
+    answers_file: &Path,
+) -> (Output, Value) {
+    let out = console(
+        sandbox,
+        aws,
+        &["admin", "--token", CODE, "--browser", browser],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    (out, answers_in(answers_file))
+}
+
 /// A client for `--browser` that asks the one-time address what a
 /// browser, a DNS-rebinding page and a second visitor would, and writes
 /// the answers to a file as JSON.
@@ -434,26 +473,15 @@ open(out, "w").write(json.dumps(answers))
 fn the_one_time_address_redirects_once_and_refuses_everything_else() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws);
-    let probe = sandbox.path("probe.py");
-    std::fs::write(&probe, PROBE).unwrap();
     let answers_file = sandbox.path("answers.json");
-    let python = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let browser = format!(
-        "{python} {} {{url}} {}",
-        probe.display(),
-        answers_file.display()
-    );
-    let out = console(
+    let browser = python_browser(
         &sandbox,
-        &aws,
-        &["admin", "--token", CODE, "--browser", &browser],
+        "probe.py",
+        PROBE,
+        &[answers_file.display().to_string()],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(out.stdout.is_empty());
-    wait_for("the probe's answers", || answers_file.exists());
-    std::thread::sleep(Duration::from_millis(200));
-    let answers: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&answers_file).unwrap()).unwrap();
+    let (_, answers) = signed_in_with(&sandbox, &aws, &browser, &answers_file);
+    let answers = answers.as_array().unwrap();
     let status = |i: usize| answers[i]["status"].clone();
     assert_eq!(status(0), 404, "another path: {answers:?}");
     assert_eq!(status(1), 404, "a longer path: {answers:?}");
@@ -546,4 +574,254 @@ fn console_aliases_open_the_console_for_their_profile() {
     let url = printed_url(&out, &aws);
     let (_, page) = get(&url).unwrap();
     assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice");
+}
+
+/// A program run as the user `nobody` (root drops to it; anyone else asks
+/// sudo, which must not prompt).
+fn as_nobody(sandbox: &Sandbox) -> Command {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let mut command = if unsafe { libc::geteuid() } == 0 {
+        sandbox.command("setpriv")
+    } else {
+        let mut sudo = sandbox.command("sudo");
+        sudo.args(["-n", "setpriv"]);
+        sudo
+    };
+    command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]);
+    command
+}
+
+/// Another local user's client: asks for the one-time address (over IPv4,
+/// then from an IPv6 socket to ::ffff:127.0.0.1) and prints the answers.
+const THIEF: &str = r#"
+import http.client, json, socket, sys
+from urllib.parse import urlsplit
+parts = urlsplit(sys.argv[1])
+answers = []
+for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::ffff:127.0.0.1")):
+    try:
+        c = http.client.HTTPConnection(host, parts.port, timeout=10)
+        c.sock = socket.socket(family, socket.SOCK_STREAM)
+        c.sock.settimeout(10)
+        c.sock.connect((host, parts.port))
+        c.putrequest("GET", parts.path, skip_host=True)
+        c.putheader("Host", parts.netloc)
+        c.endheaders()
+        r = c.getresponse()
+        answers.append({"status": r.status, "location": r.getheader("Location"), "body": r.read().decode()})
+    except OSError as e:
+        answers.append({"status": None, "error": str(e)})
+print(json.dumps(answers))
+"#;
+
+/// The browser: first lets another user's client (argv 3 onwards) try the
+/// address and keeps what it got, then asks for it itself.
+const ROBBED_BROWSER: &str = r#"
+import http.client, json, subprocess, sys
+from urllib.parse import urlsplit
+url, out, thief = sys.argv[1], sys.argv[2], sys.argv[3:]
+stolen = subprocess.run(thief + [url], capture_output=True, text=True, timeout=60)
+parts = urlsplit(url)
+c = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+c.request("GET", parts.path)
+r = c.getresponse()
+json.dump({"thief": stolen.stdout, "thief_err": stolen.stderr,
+           "browser": {"status": r.status, "location": r.getheader("Location")}}, open(out, "w"))
+"#;
+
+#[test]
+fn another_user_who_reads_the_address_is_refused_and_the_browser_still_signs_in() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws);
+    let answers_file = sandbox.path("answers.json");
+    // The thief's own program: the system's python, which nobody may run,
+    // with its code in argv (nobody cannot read the sandbox).
+    let nobody = as_nobody(&sandbox);
+    let mut thief: Vec<String> = std::iter::once(nobody.get_program())
+        .chain(nobody.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    thief.extend(["/usr/bin/python3".into(), "-c".into(), THIEF.into()]);
+    let mut args = vec![answers_file.display().to_string()];
+    args.extend(thief);
+    let browser = python_browser(&sandbox, "browser.py", ROBBED_BROWSER, &args);
+    let (out, answers) = signed_in_with(&sandbox, &aws, &browser, &answers_file);
+    let stolen: Value = serde_json::from_str(answers["thief"].as_str().unwrap())
+        .unwrap_or_else(|_| panic!("the thief did not run: {answers}"));
+    let nobody_uid = String::from_utf8(
+        std::process::Command::new("id")
+            .args(["-u", "nobody"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let refusal = format!(
+        "mfa: another user (uid {}) asked for the one-time address: refused",
+        nobody_uid.trim()
+    );
+    let err = stderr(&out);
+    // Said once, though asked twice (IPv4, and IPv4 mapped into IPv6).
+    assert_eq!(err.matches(&refusal).count(), 1, "{err}");
+    eprintln!("the other user's answers: {stolen}");
+    let tried = stolen.as_array().unwrap();
+    assert_eq!(tried.len(), 2);
+    assert_eq!(tried[0]["status"], 404, "over IPv4: {stolen}");
+    // An IPv6 socket, where the system has IPv6 (mapped addresses included).
+    assert!(
+        tried[1]["status"] == 404 || tried[1]["status"].is_null(),
+        "over IPv6: {stolen}"
+    );
+    for answer in tried {
+        assert!(answer["location"].is_null(), "{stolen}");
+        let body = answer["body"].as_str().unwrap_or_default();
+        assert!(
+            !body.contains("federation") && !body.contains("Signin"),
+            "{stolen}"
+        );
+    }
+    // The browser, mfa's user, got the one answer after all.
+    assert_eq!(answers["browser"]["status"], 303, "{answers}");
+    let location = answers["browser"]["location"].as_str().unwrap();
+    let (code, page) = get(location).unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice");
+    assert_eq!(aws.count("login"), 1);
+}
+
+/// The browser: says where it was sent (argv 2), waits for argv 3 to
+/// exist (the flood has started), watches mfa's CPU time for a second,
+/// then asks for the address and writes what happened to argv 4.
+const FLOODED_BROWSER: &str = r#"
+import http.client, json, os, sys, time
+from urllib.parse import urlsplit
+url, told, go, out = sys.argv[1:5]
+open(told + ".tmp", "w").write(url)
+os.rename(told + ".tmp", told)
+while not os.path.exists(go):
+    time.sleep(0.01)
+def cpu():
+    fields = open("/proc/%d/stat" % os.getppid()).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+cpu0, t0 = cpu(), time.time()
+time.sleep(1)
+cpu1, t1 = cpu(), time.time()
+parts = urlsplit(url)
+started = time.time()
+try:
+    c = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    c.request("GET", parts.path)
+    r = c.getresponse()
+    status, location = r.status, r.getheader("Location")
+except OSError as e:
+    status, location = None, str(e)
+json.dump({"status": status, "location": location, "seconds": time.time() - started,
+           "cpu": cpu1 - cpu0, "wall": t1 - t0}, open(out, "w"))
+"#;
+
+/// Idle connections to `port`, `count` held open; those the server closes
+/// are opened again, until `stop`. Returns how many were opened in all.
+fn flood(port: u16, count: usize, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut held: Vec<TcpStream> = Vec::new();
+        let mut opened = 0;
+        while !stop.load(Ordering::SeqCst) {
+            held.retain(|s| {
+                let mut byte = [0u8; 1];
+                matches!(s.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+            });
+            while held.len() < count && !stop.load(Ordering::SeqCst) {
+                match TcpStream::connect_timeout(&address, Duration::from_millis(100)) {
+                    Ok(stream) => {
+                        stream.set_nonblocking(true).unwrap();
+                        held.push(stream);
+                        opened += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        opened
+    })
+}
+
+#[test]
+fn a_flood_of_idle_connections_does_not_keep_the_browser_out() {
+    use std::os::unix::process::CommandExt;
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws);
+    let (told, go, answers_file) = (
+        sandbox.path("url"),
+        sandbox.path("go"),
+        sandbox.path("answers.json"),
+    );
+    let browser = python_browser(
+        &sandbox,
+        "browser.py",
+        FLOODED_BROWSER,
+        &[&told, &go, &answers_file].map(|p| p.display().to_string()),
+    );
+    // mfa may open 128 files at most (no raising it): the flood is many
+    // times that, as the reviewer's 1100 were to the usual 1024.
+    let mut command = sandbox.mfa();
+    command
+        .env("AWS_ENDPOINT_URL_SIGNIN", aws.endpoint())
+        .args(["console", "admin", "--token", CODE, "--browser", &browser]);
+    // SAFETY: setrlimit is async-signal-safe and touches only its argument.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 128,
+                rlim_max: 128,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mfa = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the browser's address", || told.exists());
+    let url = std::fs::read_to_string(&told).unwrap();
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flooding = flood(port, 600, stop.clone());
+    // Let it fill mfa's table (and more) before the browser asks.
+    std::thread::sleep(Duration::from_secs(2));
+    std::fs::write(&go, "").unwrap();
+    let out = mfa.wait_with_output().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    let opened = flooding.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answers = answers_in(&answers_file);
+    eprintln!(
+        "flood: {opened} connections opened; the browser: {} after {} s; mfa's CPU: {} s in {} s",
+        answers["status"], answers["seconds"], answers["cpu"], answers["wall"]
+    );
+    assert_eq!(answers["status"], 303, "{answers}");
+    // Answered at once: not after idle connections time out (3 s).
+    assert!(answers["seconds"].as_f64().unwrap() < 2.0, "{answers}");
+    // mfa waits for the browser without spinning.
+    let (cpu, wall) = (
+        answers["cpu"].as_f64().unwrap(),
+        answers["wall"].as_f64().unwrap(),
+    );
+    assert!(cpu < wall / 2.0, "mfa used {cpu} s of CPU in {wall} s");
+    let location = answers["location"].as_str().unwrap();
+    let (_, page) = get(location).unwrap();
+    assert_eq!(identity_on(&page), "assumed-role/admin/mfa-alice");
+    // Many times what mfa may hold were opened and closed.
+    assert!(opened >= 600, "the flood opened {opened} connections");
 }
