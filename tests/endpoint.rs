@@ -709,3 +709,36 @@ fn ctrl_c_reaches_the_child_once_and_a_signal_to_mfa_is_passed_on() {
         "Ctrl-C was sent to the child again: {kills}"
     );
 }
+
+/// Variables that come before container credentials in the SDKs' chains
+/// are not inherited: with a web-identity role and token file in mfa's
+/// environment, boto3 and the AWS CLI still take the endpoint's
+/// credentials ("container-role"), and nothing assumes the other role.
+#[test]
+fn inherited_web_identity_does_not_win_over_the_endpoint() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, "");
+    let token_file = sandbox.path("web-identity.jwt");
+    std::fs::write(&token_file, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.").unwrap();
+    let script = "\"$MFA_TEST_PYTHON\" -c 'import boto3; print(boto3.Session().get_credentials().method)' && \
+         aws configure list | awk '$1 == \"access_key\" { print $3 }' && \
+         aws sts get-caller-identity --query Arn --output text && \
+         echo \"left: ${AWS_ROLE_ARN-}${AWS_WEB_IDENTITY_TOKEN_FILE-}${AWS_CREDENTIAL_FILE-}\"";
+    let out = serve(&sandbox, &["sh", "-c", script])
+        .env(
+            "AWS_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/web-identity",
+        )
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+        .env("AWS_ROLE_SESSION_NAME", "ci")
+        .env("AWS_CREDENTIAL_FILE", sandbox.path("legacy-keys"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stderr(&out), stdout(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(lines[0], "container-role", "boto3: {lines:?}");
+    assert_eq!(lines[1], "container-role", "aws configure list: {lines:?}");
+    assert!(lines[2].contains(":assumed-role/admin/"), "{lines:?}");
+    assert_eq!(lines[3], "left: ", "{lines:?}");
+    assert_eq!(aws.count("AssumeRoleWithWebIdentity"), 0);
+}

@@ -32,11 +32,14 @@ use renew::{RenewFn, Renewer, Unavailable};
 /// credentials 5 to 15 minutes before they expire.
 pub const DEFAULT_SERVER_MIN_TTL: i64 = 900;
 
-/// Variables the child never inherits: keys that would win over the
-/// endpoint in every SDK's chain, a profile that would too, and another
-/// container endpoint's settings (the relative URI and the token file take
-/// precedence over ours).
-pub const REMOVED_VARS: [&str; 11] = [
+/// Variables the child never inherits: whatever comes before container
+/// credentials in the SDKs' chains (botocore's, the JavaScript SDK's, the
+/// Rust SDK's): keys, a profile, web identity (a role and a token file make
+/// boto3 and the JavaScript SDK assume that role instead), botocore's
+/// legacy key files; and another container endpoint's settings (the
+/// relative URI and the token file take precedence over ours). A `default`
+/// profile with a source is warned about instead: the files hold more.
+pub const REMOVED_VARS: [&str; 16] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -45,6 +48,12 @@ pub const REMOVED_VARS: [&str; 11] = [
     "AWS_SESSION_EXPIRATION",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
+    // botocore's ec2-credentials-file and boto-config providers.
+    "AWS_CREDENTIAL_FILE",
+    "BOTO_CONFIG",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     // The calling shell's prompt segment speaks of another session.
