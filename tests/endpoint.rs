@@ -293,10 +293,21 @@ fn child_env(pid: i32) -> std::collections::HashMap<String, String> {
 /// One HTTP/1.1 request, written by hand so that every header is exactly
 /// as given; the status and the JSON body.
 fn request(port: u16, method: &str, host: &str, token: Option<&str>) -> (u16, Value) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
+    request_within(Duration::from_secs(60), port, method, host, token)
+}
+
+/// `request`, that fails when the connection or the answer takes longer
+/// than `bound`.
+fn request_within(
+    bound: Duration,
+    port: u16,
+    method: &str,
+    host: &str,
+    token: Option<&str>,
+) -> (u16, Value) {
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&address, bound).unwrap();
+    stream.set_read_timeout(Some(bound)).unwrap();
     let authorization = token
         .map(|t| format!("Authorization: {t}\r\n"))
         .unwrap_or_default();
@@ -741,4 +752,94 @@ fn inherited_web_identity_does_not_win_over_the_endpoint() {
     assert!(lines[2].contains(":assumed-role/admin/"), "{lines:?}");
     assert_eq!(lines[3], "left: ", "{lines:?}");
     assert_eq!(aws.count("AssumeRoleWithWebIdentity"), 0);
+}
+
+/// A flood of idle connections, reopened as mfa drops them, more than mfa
+/// has file descriptors for (256 here): an authenticated GET is still
+/// answered, at once.
+#[test]
+fn a_flood_of_idle_connections_does_not_keep_the_jobs_requests_out() {
+    use std::os::unix::process::CommandExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, "");
+    let mut command = serve(&sandbox, &["sleep", "120"]);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 256,
+                rlim_max: 256,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mfa = command.spawn().unwrap();
+    let (child_pid, port, token) = what_the_child_got(mfa.id() as i32);
+    let served = Served {
+        mfa: Some(mfa),
+        child_pid,
+        port,
+        token,
+    };
+    let stop = AtomicBool::new(false);
+    let flood = |held: usize| {
+        let mut idle: Vec<TcpStream> = Vec::new();
+        let mut opened = 0;
+        while !stop.load(Ordering::SeqCst) {
+            idle.retain(|conn| {
+                let mut byte = [0u8; 1];
+                matches!(conn.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+            });
+            while idle.len() < held && !stop.load(Ordering::SeqCst) {
+                let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+                match TcpStream::connect_timeout(&address, Duration::from_millis(200)) {
+                    Ok(conn) => {
+                        conn.set_nonblocking(true).unwrap();
+                        idle.push(conn);
+                        opened += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        opened
+    };
+    let host = format!("127.0.0.1:{port}");
+    let (answers, opened) = std::thread::scope(|scope| {
+        let flooding = scope.spawn(|| flood(400));
+        std::thread::sleep(Duration::from_secs(2));
+        let answers: Vec<(u16, Duration)> = (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                let answer = std::panic::catch_unwind(|| {
+                    request_within(
+                        Duration::from_secs(5),
+                        port,
+                        "GET",
+                        &host,
+                        Some(&served.token),
+                    )
+                });
+                let took = started.elapsed();
+                std::thread::sleep(Duration::from_secs(1));
+                (answer.map_or(0, |(status, _)| status), took)
+            })
+            .collect();
+        stop.store(true, Ordering::SeqCst);
+        (answers, flooding.join().unwrap())
+    });
+    assert!(opened > 400, "the flood opened {opened} connections");
+    for &(status, took) in &answers {
+        assert_eq!(
+            status, 200,
+            "an authenticated GET in the flood: {answers:?}"
+        );
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
 }

@@ -129,6 +129,17 @@ pub fn run(
         min_ttl,
     );
     let wait = crate::aws::call_timeout(env.get("MFA_TIMEOUT"));
+    if let Some(limit) = serve::raise_open_files_limit() {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe and touches no memory of
+        // the parent.
+        unsafe {
+            command.pre_exec(move || {
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+                Ok(())
+            });
+        }
+    }
     serve::spawn(
         listener,
         serve::Served {
