@@ -843,3 +843,132 @@ fn a_flood_of_idle_connections_does_not_keep_the_jobs_requests_out() {
         assert!(took < Duration::from_secs(3), "{took:?}");
     }
 }
+
+/// The state letter of a process (`T`: stopped).
+fn process_state(pid: i32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next())
+        .unwrap_or('?')
+}
+
+/// `mfa exec job --server -- …` in a pseudo-terminal, mfa in its
+/// foreground.
+fn serve_on_terminal(sandbox: &Sandbox, command: &[&str]) -> rexpect::session::PtySession {
+    let mut mfa = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    mfa.stdin(Stdio::inherit())
+        .env("TERM", "dumb")
+        .env("MFA_SERVER_MIN_TTL", "895")
+        .args(["exec", "job", "--server", "--token", "123456", "--"])
+        .args(command);
+    rexpect::session::spawn_command(mfa, Some(30_000)).unwrap()
+}
+
+/// A job that reads the terminal (terraform at its `Enter a value:`)
+/// while a renewal needs a code: the job is stopped while mfa asks, the
+/// code goes to mfa, and the line typed after goes to the job.
+#[test]
+fn a_code_question_stops_the_job_reading_the_terminal_and_each_gets_its_line() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
+    let script = "printf 'Enter a value: '; read answer; echo \"job read [$answer]\"; sleep 120";
+    let mut term = serve_on_terminal(&sandbox, &["sh", "-c", script]);
+    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
+    let served = Served {
+        mfa: None,
+        child_pid,
+        port,
+        token,
+    };
+    term.exp_string("Enter a value: ").unwrap();
+    std::thread::sleep(Duration::from_secs(6));
+    let mut state_while_asked = '?';
+    all_served_after_one_new_code(&aws, &served, || {
+        term.exp_string("needs a new MFA code").unwrap();
+        term.exp_string(&format!("MFA code for {SERIAL} (job): "))
+            .unwrap();
+        state_while_asked = process_state(child_pid);
+        term.send_line("654321").unwrap();
+    });
+    assert_eq!(state_while_asked, 'T', "the job is stopped while mfa asks");
+    wait_for("the job to continue", || process_state(child_pid) != 'T');
+    term.send_line("yes").unwrap();
+    term.exp_string("job read [yes]").unwrap();
+}
+
+/// Through an interactive bash in a pseudo-terminal: Ctrl-Z stops the job
+/// and mfa with it (bash reports it stopped and gets its prompt back),
+/// `fg` continues both with the terminal the job's again, and `$?` is the
+/// job's status.
+#[test]
+fn ctrl_z_stops_mfa_with_the_job_and_fg_gives_the_job_the_terminal_again() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, "");
+    let mut bash = sandbox.command("bash");
+    bash.stdin(Stdio::inherit())
+        .env("TERM", "dumb")
+        .env("PS1", "prompt> ")
+        .args(["--norc", "--noprofile", "-i"]);
+    let mut term = rexpect::session::spawn_command(bash, Some(30_000)).unwrap();
+    term.exp_string("prompt> ").unwrap();
+    term.send_line(&format!(
+        "{} exec job --server --token 123456 -- sh -c 'echo started; read line; echo \"job read [$line]\"; exit 5'",
+        env!("CARGO_BIN_EXE_mfa")
+    ))
+    .unwrap();
+    term.exp_string("started").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    term.send_control('z').unwrap();
+    term.exp_string("Stopped").unwrap();
+    term.exp_string("prompt> ").unwrap();
+    term.send_line("fg").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    term.send_line("hello").unwrap();
+    term.exp_string("job read [hello]").unwrap();
+    term.send_line("echo \"status=$?\"").unwrap();
+    term.exp_string("status=5").unwrap();
+    term.send_line("exit").unwrap();
+    term.exp_eof().unwrap();
+}
+
+/// `mfa shell --server` with an interactive bash on a pseudo-terminal:
+/// bash does its own job control in the group mfa gave it; a code needed
+/// while it waits at its prompt is asked with bash stopped, and bash goes
+/// on reading its own lines after.
+#[test]
+fn an_interactive_subshell_keeps_its_terminal_around_a_code_question() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
+    let mut mfa = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    mfa.stdin(Stdio::inherit())
+        .env("TERM", "dumb")
+        .env("SHELL", "bash")
+        .env("MFA_SERVER_MIN_TTL", "895")
+        .args(["shell", "job", "--server", "--token", "123456"]);
+    let mut term = rexpect::session::spawn_command(mfa, Some(30_000)).unwrap();
+    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
+    let served = Served {
+        mfa: None,
+        child_pid,
+        port,
+        token,
+    };
+    // The system's bash.bashrc sets its own prompt.
+    term.exp_regex("[#$] $").unwrap();
+    std::thread::sleep(Duration::from_secs(6));
+    all_served_after_one_new_code(&aws, &served, || {
+        term.exp_string(&format!("MFA code for {SERIAL} (job): "))
+            .unwrap();
+        assert_eq!(process_state(child_pid), 'T', "bash is stopped");
+        term.send_line("654321").unwrap();
+    });
+    wait_for("bash to continue", || process_state(child_pid) != 'T');
+    term.send_line(
+        "echo \"in the subshell: ${AWS_CONTAINER_CREDENTIALS_FULL_URI:+served}\"; exit 4",
+    )
+    .unwrap();
+    term.exp_string("in the subshell: served").unwrap();
+    term.exp_eof().unwrap();
+    let status = term.process.wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 4)"), "{status:?}");
+}

@@ -9,8 +9,10 @@
 //! - `renew`: the credentials in hand, renewed once however many wait.
 //! - `serve`: hyper's HTTP/1 server on a tokio runtime of its own thread.
 //! - `child`: the command, its signals and its exit status.
+//! - `foreground`: job control: the terminal is the job's, but for a code.
 
 pub mod child;
+mod foreground;
 pub mod renew;
 pub mod request;
 mod serve;
@@ -168,7 +170,10 @@ fn renewal(profile: &str, args: &SessionArgs, env: &Env, min_ttl: i64) -> Arc<Re
     };
     let env = env.clone();
     Arc::new(move || {
-        let mut codes = EndpointCodes { min_ttl };
+        let mut codes = EndpointCodes {
+            min_ttl,
+            pause: None,
+        };
         match obtain_session_with(Some(&profile), &args, &env, min_ttl, &mut codes) {
             Ok(session) => Ok(session.credentials),
             Err(error) => {
@@ -199,8 +204,8 @@ impl std::fmt::Display for NoWayToAsk {
         let (profile, min_ttl) = (&self.profile, self.min_ttl);
         write!(
             f,
-            "a new MFA code is needed and mfa has no terminal to ask on (or the running command holds it): \
-             set mfa_process in the profile, or enter a code in any terminal with \
+            "a new MFA code is needed and mfa cannot ask on its terminal (it has none, runs in the background, \
+             or a program in the job took the terminal): set mfa_process in the profile, or enter a code in any terminal with \
              `MFA_MIN_TTL={min_ttl} mfa env {profile} >/dev/null`; the endpoint then uses that session"
         )
     }
@@ -209,30 +214,31 @@ impl std::fmt::Display for NoWayToAsk {
 impl std::error::Error for NoWayToAsk {}
 
 /// Codes for a renewal: the profile's `mfa_process`, else a question on
-/// mfa's terminal when mfa is in its foreground (a subshell or a program
-/// that took the terminal would read the answer, and a background read
-/// stops mfa), else none.
+/// mfa's terminal while the job is stopped (`foreground`: only when mfa
+/// started in the foreground and the job's group has the terminal), else
+/// none. The job stays stopped until the renewal ends (this is dropped),
+/// so a refused code is asked again before it reads the terminal.
 struct EndpointCodes {
     /// Named in the advice: a session entered by hand must last as long.
     min_ttl: i64,
+    pause: Option<foreground::Pause>,
 }
 
 impl CodeSource for EndpointCodes {
     fn code(&mut self, request: &CodeRequest) -> Result<String> {
         let mut codes = Codes { token: None };
-        if request.mfa_process.is_none() {
-            if !terminal_is_ours() {
+        if request.mfa_process.is_none() && self.pause.is_none() {
+            self.pause = foreground::pause_for_question();
+            if self.pause.is_none() {
                 bail!(NoWayToAsk {
                     profile: request.profile.to_string(),
                     min_ttl: self.min_ttl,
                 });
             }
-            if request.attempt == 1 {
-                crate::terminal::say(&format!(
-                    "mfa: the credential endpoint of `{}` needs a new MFA code (requests wait for it)\n",
-                    request.profile
-                ));
-            }
+            crate::terminal::say(&format!(
+                "\nmfa: the credential endpoint of `{}` needs a new MFA code (the command is stopped meanwhile; requests wait)\n",
+                request.profile
+            ));
         }
         codes.code(request)
     }
@@ -244,17 +250,6 @@ impl CodeSource for EndpointCodes {
     fn rejected(&mut self, attempts_left: u32) {
         Codes { token: None }.rejected(attempts_left)
     }
-}
-
-/// Whether mfa has a controlling terminal and is in its foreground.
-fn terminal_is_ours() -> bool {
-    use std::os::fd::AsRawFd;
-    let Ok(tty) = crate::terminal::open() else {
-        return false;
-    };
-    // SAFETY: tcgetpgrp and getpgrp only read.
-    let (foreground, own) = unsafe { (libc::tcgetpgrp(tty.as_raw_fd()), libc::getpgrp()) };
-    foreground > 0 && foreground == own
 }
 
 /// The SDKs try a `default` profile with credentials before the container
