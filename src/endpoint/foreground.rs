@@ -159,7 +159,9 @@ pub fn job_ended() {
     // SAFETY: plain system calls on our terminal; kill with 0 only checks.
     unsafe {
         let foreground = libc::tcgetpgrp(fd);
-        let gone = foreground > 0 && libc::kill(-foreground, 0) != 0;
+        let gone = foreground > 0
+            && libc::kill(-foreground, 0) != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
         if foreground == state.job || gone {
             hand_terminal(fd, control.own, Some(&control.modes));
         }

@@ -89,19 +89,24 @@ struct Open {
 }
 
 impl Connections {
-    /// Makes room for one more; false when every open one is busy.
-    fn make_room(open: &mut BTreeMap<u64, Open>, cap: usize) -> bool {
+    /// Makes room for one more: whether there is room (not when every
+    /// open one is busy), and the tasks to abort once the lock is let go.
+    fn make_room(
+        open: &mut BTreeMap<u64, Open>,
+        cap: usize,
+    ) -> (bool, Vec<tokio::task::AbortHandle>) {
+        let mut evicted = Vec::new();
         while open.len() >= cap {
             let oldest_idle = open
                 .iter()
                 .find(|(_, conn)| !conn.busy.load(Ordering::SeqCst))
                 .map(|(id, _)| *id);
             match oldest_idle.and_then(|id| open.remove(&id)) {
-                Some(conn) => conn.task.abort(),
-                None => return false,
+                Some(conn) => evicted.push(conn.task),
+                None => return (false, evicted),
             }
         }
-        true
+        (true, evicted)
     }
 }
 
@@ -182,7 +187,10 @@ async fn accept_loop(listener: std::net::TcpListener, served: Arc<Served>) {
             .open
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if !Connections::make_room(&mut open, connections.cap) {
+        let (room, evicted) = Connections::make_room(&mut open, connections.cap);
+        if !room {
+            drop(open);
+            evicted.iter().for_each(tokio::task::AbortHandle::abort);
             continue;
         }
         next_id += 1;
@@ -204,6 +212,8 @@ async fn accept_loop(listener: std::net::TcpListener, served: Arc<Served>) {
                 task: task.abort_handle(),
             },
         );
+        drop(open);
+        evicted.iter().for_each(tokio::task::AbortHandle::abort);
     }
 }
 
