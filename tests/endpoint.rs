@@ -509,23 +509,13 @@ fn a_code_needed_comes_from_mfa_process_once_for_waiting_requests() {
 fn a_code_needed_is_asked_once_on_mfas_terminal_while_requests_wait() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
-    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
-    // The terminal is the pseudo-terminal: undo the harness's stdin.
-    command
-        .stdin(Stdio::inherit())
-        .env("TERM", "dumb")
-        .env("MFA_SERVER_MIN_TTL", "895")
-        .args([
+    let (mut term, served) = serve_on_terminal(
+        &sandbox,
+        &[],
+        &[
             "exec", "job", "--server", "--token", "123456", "--", "sleep", "120",
-        ]);
-    let mut term = rexpect::session::spawn_command(command, Some(30_000)).unwrap();
-    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
-    let served = Served {
-        mfa: None,
-        child_pid,
-        port,
-        token,
-    };
+        ],
+    );
     std::thread::sleep(Duration::from_secs(6));
     all_served_after_one_new_code(&aws, &served, || {
         term.exp_string("the credential endpoint of `job` needs a new MFA code")
@@ -852,16 +842,29 @@ fn process_state(pid: i32) -> char {
         .unwrap_or('?')
 }
 
-/// `mfa exec job --server -- …` in a pseudo-terminal, mfa in its
-/// foreground.
-fn serve_on_terminal(sandbox: &Sandbox, command: &[&str]) -> rexpect::session::PtySession {
+/// mfa with `args` (and `env`) in a pseudo-terminal, in its foreground,
+/// with renewals every 5 s; what its child got.
+fn serve_on_terminal(
+    sandbox: &Sandbox,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (rexpect::session::PtySession, Served) {
     let mut mfa = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    // The terminal is the pseudo-terminal: undo the harness's stdin.
     mfa.stdin(Stdio::inherit())
         .env("TERM", "dumb")
         .env("MFA_SERVER_MIN_TTL", "895")
-        .args(["exec", "job", "--server", "--token", "123456", "--"])
-        .args(command);
-    rexpect::session::spawn_command(mfa, Some(30_000)).unwrap()
+        .envs(env.iter().copied())
+        .args(args);
+    let term = rexpect::session::spawn_command(mfa, Some(30_000)).unwrap();
+    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
+    let served = Served {
+        mfa: None,
+        child_pid,
+        port,
+        token,
+    };
+    (term, served)
 }
 
 /// A job that reads the terminal (terraform at its `Enter a value:`)
@@ -872,14 +875,14 @@ fn a_code_question_stops_the_job_reading_the_terminal_and_each_gets_its_line() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
     let script = "printf 'Enter a value: '; read answer; echo \"job read [$answer]\"; sleep 120";
-    let mut term = serve_on_terminal(&sandbox, &["sh", "-c", script]);
-    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
-    let served = Served {
-        mfa: None,
-        child_pid,
-        port,
-        token,
-    };
+    let (mut term, served) = serve_on_terminal(
+        &sandbox,
+        &[],
+        &[
+            "exec", "job", "--server", "--token", "123456", "--", "sh", "-c", script,
+        ],
+    );
+    let child_pid = served.child_pid;
     term.exp_string("Enter a value: ").unwrap();
     std::thread::sleep(Duration::from_secs(6));
     let mut state_while_asked = '?';
@@ -939,20 +942,12 @@ fn ctrl_z_stops_mfa_with_the_job_and_fg_gives_the_job_the_terminal_again() {
 fn an_interactive_subshell_keeps_its_terminal_around_a_code_question() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
-    let mut mfa = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
-    mfa.stdin(Stdio::inherit())
-        .env("TERM", "dumb")
-        .env("SHELL", "bash")
-        .env("MFA_SERVER_MIN_TTL", "895")
-        .args(["shell", "job", "--server", "--token", "123456"]);
-    let mut term = rexpect::session::spawn_command(mfa, Some(30_000)).unwrap();
-    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
-    let served = Served {
-        mfa: None,
-        child_pid,
-        port,
-        token,
-    };
+    let (mut term, served) = serve_on_terminal(
+        &sandbox,
+        &[("SHELL", "bash")],
+        &["shell", "job", "--server", "--token", "123456"],
+    );
+    let child_pid = served.child_pid;
     // The system's bash.bashrc sets its own prompt.
     term.exp_regex("[#$] $").unwrap();
     std::thread::sleep(Duration::from_secs(6));
