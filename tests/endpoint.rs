@@ -654,10 +654,11 @@ fn mfa_shell_server_gives_the_subshell_the_endpoint_and_its_status() {
     );
 }
 
-/// Ctrl-C on the terminal reaches the whole foreground group, the child
-/// too: mfa does not send it a second time (terraform would quit at once
-/// on a second one). A signal sent to mfa alone is passed on. mfa runs
-/// under strace, which shows every signal it sends.
+/// Ctrl-C on the terminal reaches the job's group (the foreground: mfa
+/// gave the job a group and the terminal of its own): mfa does not send
+/// it a second time (terraform would quit at once on a second one). A
+/// signal sent to mfa alone is passed on. mfa runs under strace, which
+/// shows every signal it sends.
 #[test]
 fn ctrl_c_reaches_the_child_once_and_a_signal_to_mfa_is_passed_on() {
     let aws = FakeAws::start();
