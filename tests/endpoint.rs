@@ -968,3 +968,48 @@ fn an_interactive_subshell_keeps_its_terminal_around_a_code_question() {
     let status = term.process.wait().unwrap();
     assert!(format!("{status:?}").ends_with(", 4)"), "{status:?}");
 }
+
+/// Under `stty tostop`, a renewal's failure written on the terminal while
+/// the job has it neither stops mfa (the calling shell would then take the
+/// terminal from the running job) nor fails (EIO in an orphaned group):
+/// the request gets the failure, mfa runs on.
+#[test]
+fn a_failure_message_under_tostop_does_not_stop_mfa() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, &format!("{SHORT_MFA_SESSION}mfa_process = exit 1\n"));
+    let script = format!(
+        "stty tostop && exec {} exec job --server --token 123456 -- sleep 120",
+        env!("CARGO_BIN_EXE_mfa")
+    );
+    let (mut term, served) = {
+        let mut sh = sandbox.command("sh");
+        sh.stdin(Stdio::inherit())
+            .env("TERM", "dumb")
+            .env("MFA_SERVER_MIN_TTL", "895")
+            .args(["-c", &script]);
+        let term = rexpect::session::spawn_command(sh, Some(30_000)).unwrap();
+        let mfa_pid = term.process.child_pid.as_raw();
+        let (child_pid, port, token) = what_the_child_got(mfa_pid);
+        (
+            term,
+            Served {
+                mfa: None,
+                child_pid,
+                port,
+                token,
+            },
+        )
+    };
+    let mfa_pid = term.process.child_pid.as_raw();
+    std::thread::sleep(Duration::from_secs(6));
+    let (status, body) = request_within(
+        Duration::from_secs(10),
+        served.port,
+        "GET",
+        &format!("127.0.0.1:{}", served.port),
+        Some(&served.token),
+    );
+    assert_eq!(status, 502, "{body}");
+    term.exp_string("could not renew").unwrap();
+    assert_ne!(process_state(mfa_pid), 'T', "mfa was stopped");
+}

@@ -74,7 +74,15 @@ pub fn take_control() -> bool {
     if foreground <= 0 || foreground != own {
         return false;
     }
-    CONTROL.set(Control { tty, own, modes }).is_ok()
+    if CONTROL.set(Control { tty, own, modes }).is_err() {
+        return false;
+    }
+    // Out of the foreground, a message on the terminal (a renewal's
+    // failure on stderr) must not stop mfa under `stty tostop`: the
+    // calling shell would take the terminal from the running job.
+    // SAFETY: setting a signal's disposition; the job gets it back.
+    unsafe { libc::signal(libc::SIGTTOU, libc::SIG_IGN) };
+    true
 }
 
 /// The terminal's descriptor, for `prepare_child` (open in the child until
@@ -87,8 +95,14 @@ pub fn terminal_fd() -> Option<RawFd> {
 /// execs: take the terminal's foreground, so its first read of the
 /// terminal is never a background one. Only async-signal-safe calls.
 pub fn prepare_child(tty: RawFd) -> std::io::Result<()> {
-    // SAFETY: getpgrp and the calls in hand_terminal are async-signal-safe.
-    unsafe { hand_terminal(tty, libc::getpgrp(), None) };
+    // SAFETY: getpgrp, signal and the calls in hand_terminal are
+    // async-signal-safe.
+    unsafe {
+        hand_terminal(tty, libc::getpgrp(), None);
+        // An ignored signal stays ignored across exec: the job gets the
+        // default back.
+        libc::signal(libc::SIGTTOU, libc::SIG_DFL);
+    }
     Ok(())
 }
 

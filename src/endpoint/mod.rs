@@ -17,6 +17,7 @@ pub mod renew;
 pub mod request;
 mod serve;
 
+use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 use std::sync::Arc;
@@ -180,7 +181,9 @@ fn renewal(profile: &str, args: &SessionArgs, env: &Env, min_ttl: i64) -> Arc<Re
                 let message = format!(
                     "mfa could not renew the credentials of profile `{profile}`: {error:#}"
                 );
-                eprintln!("mfa: {message}");
+                // Not eprintln: a write that fails (stderr closed, a
+                // terminal that refuses it) must not end the renewal.
+                let _ = writeln!(std::io::stderr(), "mfa: {message}");
                 let status = if error.downcast_ref::<NoWayToAsk>().is_some() {
                     503
                 } else {
