@@ -14,6 +14,7 @@
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// The terminal mfa took over at start.
@@ -81,9 +82,16 @@ pub fn take_control() -> bool {
     // failure on stderr) must not stop mfa under `stty tostop`: the
     // calling shell would take the terminal from the running job.
     // SAFETY: setting a signal's disposition; the job gets it back.
-    unsafe { libc::signal(libc::SIGTTOU, libc::SIG_IGN) };
+    let before = unsafe { libc::signal(libc::SIGTTOU, libc::SIG_IGN) };
+    if before != libc::SIG_ERR {
+        TTOU_BEFORE.store(before, Ordering::SeqCst);
+    }
     true
 }
+
+/// SIGTTOU's disposition before mfa ignored it (`SIG_DFL` unless mfa was
+/// started with it ignored), for the job.
+static TTOU_BEFORE: AtomicUsize = AtomicUsize::new(libc::SIG_DFL);
 
 /// The terminal's descriptor, for `prepare_child` (open in the child until
 /// it execs: it is close-on-exec).
@@ -99,9 +107,9 @@ pub fn prepare_child(tty: RawFd) -> std::io::Result<()> {
     // async-signal-safe.
     unsafe {
         hand_terminal(tty, libc::getpgrp(), None);
-        // An ignored signal stays ignored across exec: the job gets the
-        // default back.
-        libc::signal(libc::SIGTTOU, libc::SIG_DFL);
+        // An ignored signal stays ignored across exec: the job gets what
+        // mfa had.
+        libc::signal(libc::SIGTTOU, TTOU_BEFORE.load(Ordering::SeqCst));
     }
     Ok(())
 }
