@@ -850,7 +850,17 @@ fn serve_on_terminal(
     env: &[(&str, &str)],
     args: &[&str],
 ) -> (rexpect::session::PtySession, Served) {
-    let mut mfa = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
+    run_on_terminal(sandbox, env!("CARGO_BIN_EXE_mfa"), env, args)
+}
+
+/// `program`, which is or execs mfa, as `serve_on_terminal` runs mfa.
+fn run_on_terminal(
+    sandbox: &Sandbox,
+    program: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (rexpect::session::PtySession, Served) {
+    let mut mfa = sandbox.command(program);
     // The terminal is the pseudo-terminal: undo the harness's stdin.
     mfa.stdin(Stdio::inherit())
         .env("TERM", "dumb")
@@ -981,25 +991,7 @@ fn a_failure_message_under_tostop_does_not_stop_mfa() {
         "stty tostop && exec {} exec job --server --token 123456 -- sleep 120",
         env!("CARGO_BIN_EXE_mfa")
     );
-    let (mut term, served) = {
-        let mut sh = sandbox.command("sh");
-        sh.stdin(Stdio::inherit())
-            .env("TERM", "dumb")
-            .env("MFA_SERVER_MIN_TTL", "895")
-            .args(["-c", &script]);
-        let term = rexpect::session::spawn_command(sh, Some(30_000)).unwrap();
-        let mfa_pid = term.process.child_pid.as_raw();
-        let (child_pid, port, token) = what_the_child_got(mfa_pid);
-        (
-            term,
-            Served {
-                mfa: None,
-                child_pid,
-                port,
-                token,
-            },
-        )
-    };
+    let (mut term, served) = run_on_terminal(&sandbox, "sh", &[], &["-c", &script]);
     let mfa_pid = term.process.child_pid.as_raw();
     std::thread::sleep(Duration::from_secs(6));
     let (status, body) = request_within(
