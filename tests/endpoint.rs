@@ -293,10 +293,21 @@ fn child_env(pid: i32) -> std::collections::HashMap<String, String> {
 /// One HTTP/1.1 request, written by hand so that every header is exactly
 /// as given; the status and the JSON body.
 fn request(port: u16, method: &str, host: &str, token: Option<&str>) -> (u16, Value) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
+    request_within(Duration::from_secs(60), port, method, host, token)
+}
+
+/// `request`, that fails when the connection or the answer takes longer
+/// than `bound`.
+fn request_within(
+    bound: Duration,
+    port: u16,
+    method: &str,
+    host: &str,
+    token: Option<&str>,
+) -> (u16, Value) {
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&address, bound).unwrap();
+    stream.set_read_timeout(Some(bound)).unwrap();
     let authorization = token
         .map(|t| format!("Authorization: {t}\r\n"))
         .unwrap_or_default();
@@ -498,23 +509,13 @@ fn a_code_needed_comes_from_mfa_process_once_for_waiting_requests() {
 fn a_code_needed_is_asked_once_on_mfas_terminal_while_requests_wait() {
     let aws = FakeAws::start();
     let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
-    let mut command = sandbox.command(env!("CARGO_BIN_EXE_mfa"));
-    // The terminal is the pseudo-terminal: undo the harness's stdin.
-    command
-        .stdin(Stdio::inherit())
-        .env("TERM", "dumb")
-        .env("MFA_SERVER_MIN_TTL", "895")
-        .args([
+    let (mut term, served) = serve_on_terminal(
+        &sandbox,
+        &[],
+        &[
             "exec", "job", "--server", "--token", "123456", "--", "sleep", "120",
-        ]);
-    let mut term = rexpect::session::spawn_command(command, Some(30_000)).unwrap();
-    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
-    let served = Served {
-        mfa: None,
-        child_pid,
-        port,
-        token,
-    };
+        ],
+    );
     std::thread::sleep(Duration::from_secs(6));
     all_served_after_one_new_code(&aws, &served, || {
         term.exp_string("the credential endpoint of `job` needs a new MFA code")
@@ -653,10 +654,11 @@ fn mfa_shell_server_gives_the_subshell_the_endpoint_and_its_status() {
     );
 }
 
-/// Ctrl-C on the terminal reaches the whole foreground group, the child
-/// too: mfa does not send it a second time (terraform would quit at once
-/// on a second one). A signal sent to mfa alone is passed on. mfa runs
-/// under strace, which shows every signal it sends.
+/// Ctrl-C on the terminal reaches the job's group (the foreground: mfa
+/// gave the job a group and the terminal of its own): mfa does not send
+/// it a second time (terraform would quit at once on a second one). A
+/// signal sent to mfa alone is passed on. mfa runs under strace, which
+/// shows every signal it sends.
 #[test]
 fn ctrl_c_reaches_the_child_once_and_a_signal_to_mfa_is_passed_on() {
     let aws = FakeAws::start();
@@ -708,4 +710,298 @@ fn ctrl_c_reaches_the_child_once_and_a_signal_to_mfa_is_passed_on() {
         !sent("SIGINT"),
         "Ctrl-C was sent to the child again: {kills}"
     );
+}
+
+/// Variables that come before container credentials in the SDKs' chains
+/// are not inherited: with a web-identity role and token file in mfa's
+/// environment, boto3 and the AWS CLI still take the endpoint's
+/// credentials ("container-role"), and nothing assumes the other role.
+#[test]
+fn inherited_web_identity_does_not_win_over_the_endpoint() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, "");
+    let token_file = sandbox.path("web-identity.jwt");
+    std::fs::write(&token_file, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.").unwrap();
+    let script = "\"$MFA_TEST_PYTHON\" -c 'import boto3; print(boto3.Session().get_credentials().method)' && \
+         aws configure list | awk '$1 == \"access_key\" { print $3 }' && \
+         aws sts get-caller-identity --query Arn --output text && \
+         echo \"left: ${AWS_ROLE_ARN-}${AWS_WEB_IDENTITY_TOKEN_FILE-}${AWS_CREDENTIAL_FILE-}\"";
+    let out = serve(&sandbox, &["sh", "-c", script])
+        .env(
+            "AWS_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/web-identity",
+        )
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+        .env("AWS_ROLE_SESSION_NAME", "ci")
+        .env("AWS_CREDENTIAL_FILE", sandbox.path("legacy-keys"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stderr(&out), stdout(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(lines[0], "container-role", "boto3: {lines:?}");
+    assert_eq!(lines[1], "container-role", "aws configure list: {lines:?}");
+    assert!(lines[2].contains(":assumed-role/admin/"), "{lines:?}");
+    assert_eq!(lines[3], "left: ", "{lines:?}");
+    assert_eq!(aws.count("AssumeRoleWithWebIdentity"), 0);
+}
+
+/// A flood of idle connections, reopened as mfa drops them, more than mfa
+/// has file descriptors for (256 here): an authenticated GET is still
+/// answered, at once.
+#[test]
+fn a_flood_of_idle_connections_does_not_keep_the_jobs_requests_out() {
+    use std::os::unix::process::CommandExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, "");
+    let mut command = serve(&sandbox, &["sleep", "120"]);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 256,
+                rlim_max: 256,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mfa = command.spawn().unwrap();
+    let (child_pid, port, token) = what_the_child_got(mfa.id() as i32);
+    let served = Served {
+        mfa: Some(mfa),
+        child_pid,
+        port,
+        token,
+    };
+    let stop = AtomicBool::new(false);
+    let flood = |held: usize| {
+        let mut idle: Vec<TcpStream> = Vec::new();
+        let mut opened = 0;
+        while !stop.load(Ordering::SeqCst) {
+            idle.retain(|conn| {
+                let mut byte = [0u8; 1];
+                matches!(conn.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+            });
+            while idle.len() < held && !stop.load(Ordering::SeqCst) {
+                let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+                match TcpStream::connect_timeout(&address, Duration::from_millis(200)) {
+                    Ok(conn) => {
+                        conn.set_nonblocking(true).unwrap();
+                        idle.push(conn);
+                        opened += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        opened
+    };
+    let host = format!("127.0.0.1:{port}");
+    let (answers, opened) = std::thread::scope(|scope| {
+        let flooding = scope.spawn(|| flood(400));
+        std::thread::sleep(Duration::from_secs(2));
+        let answers: Vec<(u16, Duration)> = (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                let answer = std::panic::catch_unwind(|| {
+                    request_within(
+                        Duration::from_secs(5),
+                        port,
+                        "GET",
+                        &host,
+                        Some(&served.token),
+                    )
+                });
+                let took = started.elapsed();
+                std::thread::sleep(Duration::from_secs(1));
+                (answer.map_or(0, |(status, _)| status), took)
+            })
+            .collect();
+        stop.store(true, Ordering::SeqCst);
+        (answers, flooding.join().unwrap())
+    });
+    assert!(opened > 400, "the flood opened {opened} connections");
+    for &(status, took) in &answers {
+        assert_eq!(
+            status, 200,
+            "an authenticated GET in the flood: {answers:?}"
+        );
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
+}
+
+/// The state letter of a process (`T`: stopped).
+fn process_state(pid: i32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next())
+        .unwrap_or('?')
+}
+
+/// mfa with `args` (and `env`) in a pseudo-terminal, in its foreground,
+/// with renewals every 5 s; what its child got.
+fn serve_on_terminal(
+    sandbox: &Sandbox,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (rexpect::session::PtySession, Served) {
+    run_on_terminal(sandbox, env!("CARGO_BIN_EXE_mfa"), env, args)
+}
+
+/// `program`, which is or execs mfa, as `serve_on_terminal` runs mfa.
+fn run_on_terminal(
+    sandbox: &Sandbox,
+    program: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (rexpect::session::PtySession, Served) {
+    let mut mfa = sandbox.command(program);
+    // The terminal is the pseudo-terminal: undo the harness's stdin.
+    mfa.stdin(Stdio::inherit())
+        .env("TERM", "dumb")
+        .env("MFA_SERVER_MIN_TTL", "895")
+        .envs(env.iter().copied())
+        .args(args);
+    let term = rexpect::session::spawn_command(mfa, Some(30_000)).unwrap();
+    let (child_pid, port, token) = what_the_child_got(term.process.child_pid.as_raw());
+    let served = Served {
+        mfa: None,
+        child_pid,
+        port,
+        token,
+    };
+    (term, served)
+}
+
+/// A job that reads the terminal (terraform at its `Enter a value:`)
+/// while a renewal needs a code: the job is stopped while mfa asks, the
+/// code goes to mfa, and the line typed after goes to the job.
+#[test]
+fn a_code_question_stops_the_job_reading_the_terminal_and_each_gets_its_line() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
+    let script = "printf 'Enter a value: '; read answer; echo \"job read [$answer]\"; sleep 120";
+    let (mut term, served) = serve_on_terminal(
+        &sandbox,
+        &[],
+        &[
+            "exec", "job", "--server", "--token", "123456", "--", "sh", "-c", script,
+        ],
+    );
+    let child_pid = served.child_pid;
+    term.exp_string("Enter a value: ").unwrap();
+    std::thread::sleep(Duration::from_secs(6));
+    let mut state_while_asked = '?';
+    all_served_after_one_new_code(&aws, &served, || {
+        term.exp_string("needs a new MFA code").unwrap();
+        term.exp_string(&format!("MFA code for {SERIAL} (job): "))
+            .unwrap();
+        state_while_asked = process_state(child_pid);
+        term.send_line("654321").unwrap();
+    });
+    assert_eq!(state_while_asked, 'T', "the job is stopped while mfa asks");
+    wait_for("the job to continue", || process_state(child_pid) != 'T');
+    term.send_line("yes").unwrap();
+    term.exp_string("job read [yes]").unwrap();
+}
+
+/// Through an interactive bash in a pseudo-terminal: Ctrl-Z stops the job
+/// and mfa with it (bash reports it stopped and gets its prompt back),
+/// `fg` continues both with the terminal the job's again, and `$?` is the
+/// job's status.
+#[test]
+fn ctrl_z_stops_mfa_with_the_job_and_fg_gives_the_job_the_terminal_again() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, "");
+    let mut bash = sandbox.command("bash");
+    bash.stdin(Stdio::inherit())
+        .env("TERM", "dumb")
+        .env("PS1", "prompt> ")
+        .args(["--norc", "--noprofile", "-i"]);
+    let mut term = rexpect::session::spawn_command(bash, Some(30_000)).unwrap();
+    term.exp_string("prompt> ").unwrap();
+    term.send_line(&format!(
+        "{} exec job --server --token 123456 -- sh -c 'echo started; read line; echo \"job read [$line]\"; exit 5'",
+        env!("CARGO_BIN_EXE_mfa")
+    ))
+    .unwrap();
+    term.exp_string("started").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    term.send_control('z').unwrap();
+    term.exp_string("Stopped").unwrap();
+    term.exp_string("prompt> ").unwrap();
+    term.send_line("fg").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    term.send_line("hello").unwrap();
+    term.exp_string("job read [hello]").unwrap();
+    term.send_line("echo \"status=$?\"").unwrap();
+    term.exp_string("status=5").unwrap();
+    term.send_line("exit").unwrap();
+    term.exp_eof().unwrap();
+}
+
+/// `mfa shell --server` with an interactive bash on a pseudo-terminal:
+/// bash does its own job control in the group mfa gave it; a code needed
+/// while it waits at its prompt is asked with bash stopped, and bash goes
+/// on reading its own lines after.
+#[test]
+fn an_interactive_subshell_keeps_its_terminal_around_a_code_question() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, SHORT_MFA_SESSION);
+    let (mut term, served) = serve_on_terminal(
+        &sandbox,
+        &[("SHELL", "bash")],
+        &["shell", "job", "--server", "--token", "123456"],
+    );
+    let child_pid = served.child_pid;
+    // The system's bash.bashrc sets its own prompt.
+    term.exp_regex("[#$] $").unwrap();
+    std::thread::sleep(Duration::from_secs(6));
+    all_served_after_one_new_code(&aws, &served, || {
+        term.exp_string(&format!("MFA code for {SERIAL} (job): "))
+            .unwrap();
+        assert_eq!(process_state(child_pid), 'T', "bash is stopped");
+        term.send_line("654321").unwrap();
+    });
+    wait_for("bash to continue", || process_state(child_pid) != 'T');
+    term.send_line(
+        "echo \"in the subshell: ${AWS_CONTAINER_CREDENTIALS_FULL_URI:+served}\"; exit 4",
+    )
+    .unwrap();
+    term.exp_string("in the subshell: served").unwrap();
+    term.exp_eof().unwrap();
+    let status = term.process.wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 4)"), "{status:?}");
+}
+
+/// Under `stty tostop`, a renewal's failure written on the terminal while
+/// the job has it neither stops mfa (the calling shell would then take the
+/// terminal from the running job) nor fails (EIO in an orphaned group):
+/// the request gets the failure, mfa runs on.
+#[test]
+fn a_failure_message_under_tostop_does_not_stop_mfa() {
+    let aws = FakeAws::start();
+    let sandbox = sandbox(&aws, &format!("{SHORT_MFA_SESSION}mfa_process = exit 1\n"));
+    let script = format!(
+        "stty tostop && exec {} exec job --server --token 123456 -- sleep 120",
+        env!("CARGO_BIN_EXE_mfa")
+    );
+    let (mut term, served) = run_on_terminal(&sandbox, "sh", &[], &["-c", &script]);
+    let mfa_pid = term.process.child_pid.as_raw();
+    std::thread::sleep(Duration::from_secs(6));
+    let (status, body) = request_within(
+        Duration::from_secs(10),
+        served.port,
+        "GET",
+        &format!("127.0.0.1:{}", served.port),
+        Some(&served.token),
+    );
+    assert_eq!(status, 502, "{body}");
+    term.exp_string("could not renew").unwrap();
+    assert_ne!(process_state(mfa_pid), 'T', "mfa was stopped");
 }

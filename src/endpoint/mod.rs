@@ -9,12 +9,15 @@
 //! - `renew`: the credentials in hand, renewed once however many wait.
 //! - `serve`: hyper's HTTP/1 server on a tokio runtime of its own thread.
 //! - `child`: the command, its signals and its exit status.
+//! - `foreground`: job control: the terminal is the job's, but for a code.
 
 pub mod child;
+mod foreground;
 pub mod renew;
 pub mod request;
 mod serve;
 
+use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 use std::sync::Arc;
@@ -32,11 +35,14 @@ use renew::{RenewFn, Renewer, Unavailable};
 /// credentials 5 to 15 minutes before they expire.
 pub const DEFAULT_SERVER_MIN_TTL: i64 = 900;
 
-/// Variables the child never inherits: keys that would win over the
-/// endpoint in every SDK's chain, a profile that would too, and another
-/// container endpoint's settings (the relative URI and the token file take
-/// precedence over ours).
-pub const REMOVED_VARS: [&str; 11] = [
+/// Variables the child never inherits: whatever comes before container
+/// credentials in the SDKs' chains (botocore's, the JavaScript SDK's, the
+/// Rust SDK's): keys, a profile, web identity (a role and a token file make
+/// boto3 and the JavaScript SDK assume that role instead), botocore's
+/// legacy key files; and another container endpoint's settings (the
+/// relative URI and the token file take precedence over ours). A `default`
+/// profile with a source is warned about instead: the files hold more.
+pub const REMOVED_VARS: [&str; 16] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -45,6 +51,12 @@ pub const REMOVED_VARS: [&str; 11] = [
     "AWS_SESSION_EXPIRATION",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
+    // botocore's ec2-credentials-file and boto-config providers.
+    "AWS_CREDENTIAL_FILE",
+    "BOTO_CONFIG",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     // The calling shell's prompt segment speaks of another session.
@@ -145,6 +157,17 @@ pub fn run(
         min_ttl,
     );
     let wait = crate::aws::call_timeout(env.get("MFA_TIMEOUT"));
+    if let Some(limit) = serve::raise_open_files_limit() {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe and touches no memory of
+        // the parent.
+        unsafe {
+            command.pre_exec(move || {
+                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+                Ok(())
+            });
+        }
+    }
     serve::spawn(
         listener,
         serve::Served {
@@ -173,14 +196,19 @@ fn renewal(profile: &str, args: &SessionArgs, env: &Env, min_ttl: i64) -> Arc<Re
     };
     let env = env.clone();
     Arc::new(move || {
-        let mut codes = EndpointCodes { min_ttl };
+        let mut codes = EndpointCodes {
+            min_ttl,
+            pause: None,
+        };
         match obtain_session_with(Some(&profile), &args, &env, min_ttl, &mut codes) {
             Ok(session) => Ok(session.credentials),
             Err(error) => {
                 let message = format!(
                     "mfa could not renew the credentials of profile `{profile}`: {error:#}"
                 );
-                eprintln!("mfa: {message}");
+                // Not eprintln: a write that fails (stderr closed, a
+                // terminal that refuses it) must not end the renewal.
+                let _ = writeln!(std::io::stderr(), "mfa: {message}");
                 let person_needed = error.downcast_ref::<NoWayToAsk>().is_some()
                     || error.downcast_ref::<crate::sso::SignInNeeded>().is_some();
                 let status = if person_needed { 503 } else { 502 };
@@ -202,8 +230,8 @@ impl std::fmt::Display for NoWayToAsk {
         let (profile, min_ttl) = (&self.profile, self.min_ttl);
         write!(
             f,
-            "a new MFA code is needed and mfa has no terminal to ask on (or the running command holds it): \
-             set mfa_process in the profile, or enter a code in any terminal with \
+            "a new MFA code is needed and mfa cannot ask on its terminal (it has none, runs in the background, \
+             or a program in the job took the terminal): set mfa_process in the profile, or enter a code in any terminal with \
              `MFA_MIN_TTL={min_ttl} mfa env {profile} >/dev/null`; the endpoint then uses that session"
         )
     }
@@ -212,30 +240,31 @@ impl std::fmt::Display for NoWayToAsk {
 impl std::error::Error for NoWayToAsk {}
 
 /// Codes for a renewal: the profile's `mfa_process`, else a question on
-/// mfa's terminal when mfa is in its foreground (a subshell or a program
-/// that took the terminal would read the answer, and a background read
-/// stops mfa), else none.
+/// mfa's terminal while the job is stopped (`foreground`: only when mfa
+/// started in the foreground and the job's group has the terminal), else
+/// none. The job stays stopped until the renewal ends (this is dropped),
+/// so a refused code is asked again before it reads the terminal.
 struct EndpointCodes {
     /// Named in the advice: a session entered by hand must last as long.
     min_ttl: i64,
+    pause: Option<foreground::Pause>,
 }
 
 impl CodeSource for EndpointCodes {
     fn code(&mut self, request: &CodeRequest) -> Result<String> {
         let mut codes = Codes { token: None };
-        if request.mfa_process.is_none() {
-            if !terminal_is_ours() {
+        if request.mfa_process.is_none() && self.pause.is_none() {
+            self.pause = foreground::pause_for_question();
+            if self.pause.is_none() {
                 bail!(NoWayToAsk {
                     profile: request.profile.to_string(),
                     min_ttl: self.min_ttl,
                 });
             }
-            if request.attempt == 1 {
-                crate::terminal::say(&format!(
-                    "mfa: the credential endpoint of `{}` needs a new MFA code (requests wait for it)\n",
-                    request.profile
-                ));
-            }
+            crate::terminal::say(&format!(
+                "\nmfa: the credential endpoint of `{}` needs a new MFA code (the command is stopped meanwhile; requests wait)\n",
+                request.profile
+            ));
         }
         codes.code(request)
     }
@@ -248,23 +277,14 @@ impl CodeSource for EndpointCodes {
         Codes { token: None }.rejected(attempts_left)
     }
 
-    /// An SSO sign-in shows its page and code on the terminal as a code
-    /// question would ask: only on mfa's own. Otherwise the renewal fails
-    /// with `SignInNeeded`, which names `mfa login`.
+    /// Never while serving: a sign-in lasts as long as the person in the
+    /// browser takes, far too long to keep the job stopped for its page
+    /// and code. The renewal fails with `SignInNeeded`, whose 503 names
+    /// `mfa login PROFILE`; run in any terminal, it fills the shared token
+    /// cache, and the next request is served from it.
     fn may_sign_in(&self) -> bool {
-        terminal_is_ours()
+        false
     }
-}
-
-/// Whether mfa has a controlling terminal and is in its foreground.
-fn terminal_is_ours() -> bool {
-    use std::os::fd::AsRawFd;
-    let Ok(tty) = crate::terminal::open() else {
-        return false;
-    };
-    // SAFETY: tcgetpgrp and getpgrp only read.
-    let (foreground, own) = unsafe { (libc::tcgetpgrp(tty.as_raw_fd()), libc::getpgrp()) };
-    foreground > 0 && foreground == own
 }
 
 /// The SDKs try a `default` profile with credentials before the container

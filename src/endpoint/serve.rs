@@ -3,8 +3,10 @@
 //! framework): it is already in the build through the SDK's HTTP client,
 //! and one GET with four checks needs no router or middleware.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use http_body_util::Full;
@@ -28,6 +30,120 @@ pub struct Served {
 /// A client that sends its headers this slowly is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// At most this many connections are open at once (fewer when the file
+/// descriptor limit is low): a flood of idle ones cannot use up mfa's
+/// descriptors and keep the job's requests out.
+const MAX_CONNECTIONS: usize = 256;
+
+/// Raises the soft limit on open files to the hard one, and returns the
+/// limit before (the job gets it back: programs that use select() break
+/// with descriptors above 1024), or `None` when it cannot be read.
+pub fn raise_open_files_limit() -> Option<libc::rlimit> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write `limit`.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            ..limit
+        };
+        libc::setrlimit(libc::RLIMIT_NOFILE, &raised);
+    }
+    Some(limit)
+}
+
+/// How many connections may be open: half the descriptors mfa may have,
+/// the rest for the engine (files, locks, STS), at most `MAX_CONNECTIONS`.
+fn connection_cap() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes `limit`.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
+    } else {
+        1024
+    };
+    (soft / 2).clamp(8, MAX_CONNECTIONS)
+}
+
+/// The connections open now, oldest first. When they are as many as the
+/// cap, a new one takes the place of the oldest that is not answering a
+/// request (idle, or still sending its headers); when all are, the new
+/// one is closed.
+struct Connections {
+    open: Mutex<BTreeMap<u64, Open>>,
+    cap: usize,
+}
+
+struct Open {
+    /// Set while a request of this connection is being answered.
+    busy: Arc<AtomicBool>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Connections {
+    /// Makes room for one more: whether there is room (not when every
+    /// open one is busy), and the tasks to abort once the lock is let go.
+    fn make_room(
+        open: &mut BTreeMap<u64, Open>,
+        cap: usize,
+    ) -> (bool, Vec<tokio::task::AbortHandle>) {
+        let mut evicted = Vec::new();
+        while open.len() >= cap {
+            let oldest_idle = open
+                .iter()
+                .find(|(_, conn)| !conn.busy.load(Ordering::SeqCst))
+                .map(|(id, _)| *id);
+            match oldest_idle.and_then(|id| open.remove(&id)) {
+                Some(conn) => evicted.push(conn.task),
+                None => return (false, evicted),
+            }
+        }
+        (true, evicted)
+    }
+}
+
+/// Takes a connection out of `Connections` when its task ends or is
+/// aborted.
+struct Registered {
+    connections: Arc<Connections>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut open = self
+            .connections
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        open.remove(&self.id);
+    }
+}
+
+/// Clears a connection's busy flag when its answer is made.
+struct Busy(Arc<AtomicBool>);
+
+impl Busy {
+    fn start(flag: &Arc<AtomicBool>) -> Busy {
+        flag.store(true, Ordering::SeqCst);
+        Busy(Arc::clone(flag))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
 /// Serves on `listener` until the process exits. The runtime and the
 /// listener live on their own thread, so the main thread can wait for the
 /// child.
@@ -50,6 +166,11 @@ async fn accept_loop(listener: std::net::TcpListener, served: Arc<Served>) {
             return;
         }
     };
+    let connections = Arc::new(Connections {
+        open: Mutex::new(BTreeMap::new()),
+        cap: connection_cap(),
+    });
+    let mut next_id: u64 = 0;
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -60,19 +181,63 @@ async fn accept_loop(listener: std::net::TcpListener, served: Arc<Served>) {
             }
         };
         let _ = stream.set_nodelay(true);
-        let served = Arc::clone(&served);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let served = Arc::clone(&served);
-                async move { Ok::<_, Infallible>(answer(req, &served).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+        // Held until the task is registered: on this one-thread runtime the
+        // task cannot run (and unregister) before.
+        let mut open = connections
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (room, evicted) = Connections::make_room(&mut open, connections.cap);
+        if !room {
+            drop(open);
+            evicted.iter().for_each(tokio::task::AbortHandle::abort);
+            continue;
+        }
+        next_id += 1;
+        let busy = Arc::new(AtomicBool::new(false));
+        let registered = Registered {
+            connections: Arc::clone(&connections),
+            id: next_id,
+        };
+        let task = tokio::spawn(serve_connection(
+            stream,
+            Arc::clone(&served),
+            Arc::clone(&busy),
+            registered,
+        ));
+        open.insert(
+            next_id,
+            Open {
+                busy,
+                task: task.abort_handle(),
+            },
+        );
+        drop(open);
+        evicted.iter().for_each(tokio::task::AbortHandle::abort);
     }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    served: Arc<Served>,
+    busy: Arc<AtomicBool>,
+    registered: Registered,
+) {
+    let service = hyper::service::service_fn(move |req| {
+        let served = Arc::clone(&served);
+        let busy = Busy::start(&busy);
+        async move {
+            let response = answer(req, &served).await;
+            drop(busy);
+            Ok::<_, Infallible>(response)
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    drop(registered);
 }
 
 async fn answer(req: Request<Incoming>, served: &Served) -> Response<Full<Bytes>> {
