@@ -2,6 +2,10 @@
 //! device guards them, which roles to assume on the way (SPEC §2). Pure:
 //! it reads profiles and calls nothing.
 
+mod every;
+
+pub use every::{EveryChain, Resolved, Roles};
+
 use crate::config::{Profile, Profiles};
 use crate::creds::Credentials;
 use crate::error::UsageError;
@@ -293,87 +297,23 @@ fn walk(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain,
             )?;
             session_duration = Some(seconds);
         }
-        let first = visited.len() == 1;
-        let keys = static_keys(profiles, current)?;
-        // Keys in the files first, else the key store's.
-        let stored = current.stored_keys.filter(|_| keys.is_none());
-        // In a source profile, static keys win over a role (as botocore and
-        // the Rust SDK read it); in the chosen profile, the role wins.
-        let role_arn = current
-            .scalar("role_arn")?
-            .filter(|_| first || (keys.is_none() && stored.is_none()));
-        if let Some(role_arn) = role_arn {
-            roles_top_down.push(role_step(current, role_arn)?);
-            let Some(source) = current.scalar("source_profile")? else {
-                return Err(no_role_source(current).into());
-            };
-            if source == current.name {
-                // A role profile may name itself as the source of its keys.
-                match (keys, stored) {
-                    (Some(credentials), _) => {
-                        break Root::Keys {
-                            profile: current.name.clone(),
-                            credentials,
-                        };
-                    }
-                    (None, Some(backend)) => {
-                        break Root::Stored {
-                            profile: current.name.clone(),
-                            backend,
-                        };
-                    }
-                    (None, None) => {
-                        return Err(UsageError::new(format!(
-                            "profile `{}` names itself as source_profile but holds no keys",
-                            current.name
-                        ))
-                        .into());
-                    }
+        match link(profiles, current, visited.len() == 1)? {
+            Link::Root(root) => break root,
+            Link::NoCredentials => return Err(no_credentials(current, &visited).into()),
+            Link::Role { step, source } => {
+                roles_top_down.push(step);
+                if visited.iter().any(|seen| std::ptr::eq(*seen, source)) {
+                    let mut cycle: Vec<&str> = visited.iter().map(|p| p.name.as_str()).collect();
+                    cycle.push(&source.name);
+                    return Err(UsageError::new(format!(
+                        "source_profile loop: {}",
+                        cycle.join(" -> ")
+                    ))
+                    .into());
                 }
+                current = source;
             }
-            let Some(next) = profiles.get(source) else {
-                return Err(Unresolved::MissingSource {
-                    from: current.name.clone(),
-                    source: source.to_string(),
-                });
-            };
-            if visited.iter().any(|seen| std::ptr::eq(*seen, next)) {
-                let mut cycle: Vec<&str> = visited.iter().map(|p| p.name.as_str()).collect();
-                cycle.push(source);
-                return Err(UsageError::new(format!(
-                    "source_profile loop: {}",
-                    cycle.join(" -> ")
-                ))
-                .into());
-            }
-            current = next;
-            continue;
         }
-        if let Some(credentials) = keys {
-            break Root::Keys {
-                profile: current.name.clone(),
-                credentials,
-            };
-        }
-        if let Some(backend) = stored {
-            break Root::Stored {
-                profile: current.name.clone(),
-                backend,
-            };
-        }
-        if let Some(sso) = crate::sso::from_profile(profiles, current)? {
-            break Root::Sso {
-                profile: current.name.clone(),
-                sso,
-            };
-        }
-        if let Some(command) = current.scalar("credential_process")? {
-            break Root::Process {
-                profile: current.name.clone(),
-                command: command.to_string(),
-            };
-        }
-        return Err(no_credentials(current, &visited).into());
     };
 
     let mut roles: Vec<RoleStep> = roles_top_down.into_iter().rev().collect();
@@ -410,6 +350,90 @@ fn walk(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain,
         roles,
         region: region(profiles, chosen)?,
     })
+}
+
+/// Where one profile of a chain leads, by its own keys alone.
+enum Link<'a> {
+    /// The chain ends here, at these credentials.
+    Root(Root),
+    /// A role, assumed with the credentials of `source`'s chain.
+    Role { step: RoleStep, source: &'a Profile },
+    /// No credentials and no role (worded by the caller, which knows the
+    /// way here).
+    NoCredentials,
+}
+
+/// The part of a chain that `current` decides: its role and source, or the
+/// root it holds. `first`: the chosen profile, where a role wins over
+/// static keys (in a source profile the keys win, as botocore and the Rust
+/// SDK read it). No loop or length check: the caller follows the sources.
+fn link<'a>(
+    profiles: &'a Profiles,
+    current: &'a Profile,
+    first: bool,
+) -> Result<Link<'a>, Unresolved> {
+    let keys = static_keys(profiles, current)?;
+    // Keys in the files first, else the key store's.
+    let stored = current.stored_keys.filter(|_| keys.is_none());
+    let role_arn = current
+        .scalar("role_arn")?
+        .filter(|_| first || (keys.is_none() && stored.is_none()));
+    if let Some(role_arn) = role_arn {
+        let step = role_step(current, role_arn)?;
+        let Some(source) = current.scalar("source_profile")? else {
+            return Err(no_role_source(current).into());
+        };
+        if source == current.name {
+            // A role profile may name itself as the source of its keys.
+            return match (keys, stored) {
+                (Some(credentials), _) => Ok(Link::Root(Root::Keys {
+                    profile: current.name.clone(),
+                    credentials,
+                })),
+                (None, Some(backend)) => Ok(Link::Root(Root::Stored {
+                    profile: current.name.clone(),
+                    backend,
+                })),
+                (None, None) => Err(UsageError::new(format!(
+                    "profile `{}` names itself as source_profile but holds no keys",
+                    current.name
+                ))
+                .into()),
+            };
+        }
+        let Some(next) = profiles.get(source) else {
+            return Err(Unresolved::MissingSource {
+                from: current.name.clone(),
+                source: source.to_string(),
+            });
+        };
+        return Ok(Link::Role { step, source: next });
+    }
+    if let Some(credentials) = keys {
+        return Ok(Link::Root(Root::Keys {
+            profile: current.name.clone(),
+            credentials,
+        }));
+    }
+    if let Some(backend) = stored {
+        return Ok(Link::Root(Root::Stored {
+            profile: current.name.clone(),
+            backend,
+        }));
+    }
+    if let Some(sso) = crate::sso::from_profile(profiles, current)? {
+        return Ok(Link::Root(Root::Sso {
+            profile: current.name.clone(),
+            sso,
+        }));
+    }
+    if let Some(command) = current.scalar("credential_process")? {
+        return Ok(Link::Root(Root::Process {
+            profile: current.name.clone(),
+            command: command.to_string(),
+        }));
+    }
+    Ok(Link::NoCredentials)
 }
 
 fn too_long(chosen: &Profile, visited: &[&Profile]) -> UsageError {
@@ -476,21 +500,19 @@ pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
     let chain = profile
         .get_single("role_arn")
         .and_then(|_| try_resolve(profiles, &profile.name));
-    kind_with_chain(profile, chain.as_ref())
+    kind_with_chain(profile, chain.map(|c| c.mfa_serial.is_some()))
 }
 
-/// `kind`, for a caller that has resolved the profile already (`None`
-/// when it does not resolve).
-pub fn kind_with_chain(profile: &Profile, chain: Option<&Chain>) -> &'static str {
+/// `kind`, for a caller that has resolved the profile already:
+/// `chain_has_mfa` tells whether its chain has an MFA device on the way
+/// (`None` when it does not resolve).
+pub fn kind_with_chain(profile: &Profile, chain_has_mfa: Option<bool>) -> &'static str {
     let has = |k: &str| profile.get_single(k).is_some();
     if has("sso_start_url") || has("sso_session") {
         return "sso";
     }
     if has("role_arn") {
-        let mfa = match chain {
-            Some(chain) => chain.mfa_serial.is_some(),
-            None => has("mfa_serial"),
-        };
+        let mfa = chain_has_mfa.unwrap_or_else(|| has("mfa_serial"));
         return if mfa { "mfa-role" } else { "role" };
     }
     if has("aws_access_key_id") || profile.stored_keys.is_some() {

@@ -83,23 +83,29 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
             .entry(key.id.clone())
             .or_insert_with(|| cache.read(&key).and_then(|e| e.credentials.expiration))
     };
+    // Each source followed once, and each shared key made once, with no
+    // error worded: linear in the number of profiles whatever their chains.
+    let mut chains = resolve::EveryChain::new(profiles);
+    let mut keys = crate::session::FinalKeys::default();
     profiles
         .list
         .iter()
-        .map(|profile| {
-            // At most `MAX_CHAIN` steps each, and no error worded: linear
-            // in the number of profiles whatever their chains.
-            let chain = resolve::try_resolve(profiles, &profile.name);
+        .enumerate()
+        .map(|(index, profile)| {
+            let chain = chains.resolve(index);
             let expiration = chain
                 .as_ref()
-                .and_then(crate::session::final_key)
+                .and_then(|chain| keys.final_key(chain))
                 .and_then(&mut expiration_of)
                 .filter(|e| *e > now);
             let own = |key: &str| profile.get_single(key).map(str::to_string);
             let (keys, key_store) = keys_location(profile);
             Row {
                 name: profile.name.clone(),
-                kind: resolve::kind_with_chain(profile, chain.as_ref()),
+                kind: resolve::kind_with_chain(
+                    profile,
+                    chain.as_ref().map(|c| c.mfa_serial.is_some()),
+                ),
                 mfa_serial: chain
                     .as_ref()
                     .and_then(|c| c.mfa_serial.clone())
@@ -223,6 +229,106 @@ mod tests {
                 "{shape}: {a} then {b}"
             );
             assert!(b <= 2 * MAX_CHAIN * large, "{shape}: {b}");
+        }
+    }
+
+    #[test]
+    fn listing_follows_each_profile_at_most_twice() {
+        // Once chosen, once as a source: no chain is walked again.
+        for (shape, config) in shapes(5_000) {
+            let profiles =
+                Profiles::from_texts(Some((&config, Path::new("config"))), None).unwrap();
+            let cache = Cache::new(Path::new("/nonexistent/mfa-cache").to_path_buf());
+            WORK.with(|w| w.set(0));
+            rows(&profiles, &cache, 0);
+            let work = WORK.with(|w| w.get());
+            assert!(work <= 2 * profiles.list.len(), "{shape}: {work}");
+        }
+    }
+
+    /// Profiles in every way a chain can resolve or fail: keys that win
+    /// in a source and lose in the chosen profile, a loop back to the
+    /// chosen profile through them, self-sourced roles, settings that a
+    /// nearer profile sets first (unusable further down), chains of 32
+    /// and 33, missing sources, every kind of root.
+    const EDGES: &str = "\
+[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\naws_access_key_id = AKIAA\naws_secret_access_key = sa\n\
+[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n\
+[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\naws_access_key_id = AKIAS\naws_secret_access_key = ss\n\
+[profile self-bare]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = self-bare\n\
+[profile user]\naws_access_key_id = AKIAU\naws_secret_access_key = su\nmfa_serial = arn:aws:iam::1:mfa/u\n\
+[profile temp]\naws_access_key_id = ASIAT\naws_secret_access_key = st\naws_session_token = tok\n\
+[profile on-temp]\nrole_arn = arn:aws:iam::1:role/t\nsource_profile = temp\n\
+[profile broken-serial]\nrole_arn = arn:aws:iam::1:role/bs\nsource_profile = user\nmfa_serial = arn:one\n  two\n\
+[profile over-broken]\nrole_arn = arn:aws:iam::1:role/ob\nsource_profile = broken-serial\nmfa_serial = arn:aws:iam::1:mfa/ob\n\
+[profile under-broken]\nrole_arn = arn:aws:iam::1:role/ub\nsource_profile = broken-serial\n\
+[profile bad-session]\nrole_arn = arn:aws:iam::1:role/bd\nsource_profile = user\nmfa_session_duration = 5\n\
+[profile over-bad-session]\nrole_arn = arn:aws:iam::1:role/obd\nsource_profile = bad-session\nmfa_session_duration = 3600\n\
+[profile under-bad-session]\nrole_arn = arn:aws:iam::1:role/ubd\nsource_profile = bad-session\n\
+[profile not-a-number]\nrole_arn = arn:aws:iam::1:role/n\nsource_profile = user\nmfa_session_duration = soon\n\
+[profile bad-process]\nrole_arn = arn:aws:iam::1:role/bp\nsource_profile = user\nmfa_process = one\n  two\n\
+[profile over-bad-process]\nrole_arn = arn:aws:iam::1:role/obp\nsource_profile = bad-process\nmfa_process = echo 123456\n\
+[profile bad-duration]\nrole_arn = arn:aws:iam::1:role/bdu\nsource_profile = user\nduration_seconds = 60\n\
+[profile on-bad-duration]\nrole_arn = arn:aws:iam::1:role/obdu\nsource_profile = bad-duration\n\
+[profile bad-region]\nrole_arn = arn:aws:iam::1:role/br\nsource_profile = user\nregion = not a region\n\
+[profile on-bad-region]\nrole_arn = arn:aws:iam::1:role/obr\nsource_profile = bad-region\nregion = eu-west-1\n\
+[profile ghost-source]\nrole_arn = arn:aws:iam::1:role/g\nsource_profile = ghost\n\
+[profile on-ghost]\nrole_arn = arn:aws:iam::1:role/og\nsource_profile = ghost-source\n\
+[profile no-source]\nrole_arn = arn:aws:iam::1:role/ns\n\
+[profile nothing]\nregion = eu-west-1\n\
+[profile on-nothing]\nrole_arn = arn:aws:iam::1:role/on\nsource_profile = nothing\n\
+[profile process]\ncredential_process = /bin/keys\n\
+[profile on-process]\nrole_arn = arn:aws:iam::1:role/op\nsource_profile = process\nexternal_id = ext\nrole_session_name = me\n\
+[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
+[profile on-sso]\nrole_arn = arn:aws:iam::1:role/os\nsource_profile = sso\nmfa_serial = arn:aws:iam::1:mfa/os\n\
+[profile sso-ghost]\nsso_session = nowhere\nsso_account_id = 1\nsso_role_name = Dev\n\
+[profile on-sso-ghost]\nrole_arn = arn:aws:iam::1:role/osg\nsource_profile = sso-ghost\n\
+[profile serial-a]\nrole_arn = arn:aws:iam::1:role/sa\nsource_profile = under-broken-ok\nmfa_serial = arn:aws:iam::1:mfa/a\n\
+[profile serial-b]\nrole_arn = arn:aws:iam::1:role/sb\nsource_profile = under-broken-ok\nmfa_serial = arn:aws:iam::1:mfa/b\n\
+[profile serial-none]\nrole_arn = arn:aws:iam::1:role/sn\nsource_profile = under-broken-ok\n\
+[profile under-broken-ok]\nrole_arn = arn:aws:iam::1:role/ubo\nsource_profile = plain\n\
+[profile plain]\naws_access_key_id = AKIAP\naws_secret_access_key = sp\n\
+[profile half]\naws_access_key_id = AKIAH\n\
+[profile on-half]\nrole_arn = arn:aws:iam::1:role/oh\nsource_profile = half\n\
+[profile keys-and-role]\nrole_arn = arn:aws:iam::1:role/kr\nsource_profile = plain\naws_access_key_id = AKIAK\naws_secret_access_key = sk\n\
+[profile on-keys-and-role]\nrole_arn = arn:aws:iam::1:role/okr\nsource_profile = keys-and-role\n";
+
+    /// What `rows` knows of each profile's chain, from walking each chain
+    /// (`try_resolve`) and from resolving them together: the same.
+    /// Returns how many resolve.
+    fn assert_every_chain_is_walked_alike(config: &str) -> usize {
+        let profiles = Profiles::from_texts(Some((config, Path::new("config"))), None).unwrap();
+        let mut chains = resolve::EveryChain::new(&profiles);
+        let mut keys = crate::session::FinalKeys::default();
+        let mut resolved = 0;
+        for (index, profile) in profiles.list.iter().enumerate() {
+            let walked = resolve::try_resolve(&profiles, &profile.name).map(|chain| {
+                let key = crate::session::final_key(&chain).map(|k| k.id);
+                (chain.root, chain.mfa_serial, key)
+            });
+            let together = chains.resolve(index).map(|chain| {
+                let key = keys.final_key(&chain).map(|k| k.id);
+                ((*chain.root).clone(), chain.mfa_serial, key)
+            });
+            assert_eq!(walked, together, "profile {}", profile.name);
+            resolved += usize::from(walked.is_some());
+        }
+        resolved
+    }
+
+    #[test]
+    fn resolving_every_chain_together_gives_what_walking_each_gives() {
+        // 20 of the 42 profiles resolve: the rest fail in every way there is.
+        assert_eq!(assert_every_chain_is_walked_alike(EDGES), 20);
+        for (shape, config) in shapes(300) {
+            let resolved = assert_every_chain_is_walked_alike(&config);
+            eprintln!("{shape}: {resolved} resolve");
+        }
+        // Chains of 31 to 33 profiles, each profile chosen in turn.
+        for n in [31, 32, 33, 34] {
+            let (_, chain) = shapes(n).swap_remove(1);
+            assert_eq!(assert_every_chain_is_walked_alike(&chain), n.min(MAX_CHAIN));
         }
     }
 }

@@ -367,6 +367,11 @@ impl Profiles {
         }
     }
 
+    /// Where the profile `name` is in `list`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
     pub fn get(&self, name: &str) -> Option<&Profile> {
         self.index.get(name).map(|i| &self.list[*i])
     }
