@@ -246,54 +246,6 @@ mod tests {
         }
     }
 
-    /// Profiles in every way a chain can resolve or fail: keys that win
-    /// in a source and lose in the chosen profile, a loop back to the
-    /// chosen profile through them, self-sourced roles, settings that a
-    /// nearer profile sets first (unusable further down), chains of 32
-    /// and 33, missing sources, every kind of root.
-    const EDGES: &str = "\
-[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\naws_access_key_id = AKIAA\naws_secret_access_key = sa\n\
-[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n\
-[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\naws_access_key_id = AKIAS\naws_secret_access_key = ss\n\
-[profile self-bare]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = self-bare\n\
-[profile user]\naws_access_key_id = AKIAU\naws_secret_access_key = su\nmfa_serial = arn:aws:iam::1:mfa/u\n\
-[profile temp]\naws_access_key_id = ASIAT\naws_secret_access_key = st\naws_session_token = tok\n\
-[profile on-temp]\nrole_arn = arn:aws:iam::1:role/t\nsource_profile = temp\n\
-[profile broken-serial]\nrole_arn = arn:aws:iam::1:role/bs\nsource_profile = user\nmfa_serial = arn:one\n  two\n\
-[profile over-broken]\nrole_arn = arn:aws:iam::1:role/ob\nsource_profile = broken-serial\nmfa_serial = arn:aws:iam::1:mfa/ob\n\
-[profile under-broken]\nrole_arn = arn:aws:iam::1:role/ub\nsource_profile = broken-serial\n\
-[profile bad-session]\nrole_arn = arn:aws:iam::1:role/bd\nsource_profile = user\nmfa_session_duration = 5\n\
-[profile over-bad-session]\nrole_arn = arn:aws:iam::1:role/obd\nsource_profile = bad-session\nmfa_session_duration = 3600\n\
-[profile under-bad-session]\nrole_arn = arn:aws:iam::1:role/ubd\nsource_profile = bad-session\n\
-[profile not-a-number]\nrole_arn = arn:aws:iam::1:role/n\nsource_profile = user\nmfa_session_duration = soon\n\
-[profile bad-process]\nrole_arn = arn:aws:iam::1:role/bp\nsource_profile = user\nmfa_process = one\n  two\n\
-[profile over-bad-process]\nrole_arn = arn:aws:iam::1:role/obp\nsource_profile = bad-process\nmfa_process = echo 123456\n\
-[profile bad-duration]\nrole_arn = arn:aws:iam::1:role/bdu\nsource_profile = user\nduration_seconds = 60\n\
-[profile on-bad-duration]\nrole_arn = arn:aws:iam::1:role/obdu\nsource_profile = bad-duration\n\
-[profile bad-region]\nrole_arn = arn:aws:iam::1:role/br\nsource_profile = user\nregion = not a region\n\
-[profile on-bad-region]\nrole_arn = arn:aws:iam::1:role/obr\nsource_profile = bad-region\nregion = eu-west-1\n\
-[profile ghost-source]\nrole_arn = arn:aws:iam::1:role/g\nsource_profile = ghost\n\
-[profile on-ghost]\nrole_arn = arn:aws:iam::1:role/og\nsource_profile = ghost-source\n\
-[profile no-source]\nrole_arn = arn:aws:iam::1:role/ns\n\
-[profile nothing]\nregion = eu-west-1\n\
-[profile on-nothing]\nrole_arn = arn:aws:iam::1:role/on\nsource_profile = nothing\n\
-[profile process]\ncredential_process = /bin/keys\n\
-[profile on-process]\nrole_arn = arn:aws:iam::1:role/op\nsource_profile = process\nexternal_id = ext\nrole_session_name = me\n\
-[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
-[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
-[profile on-sso]\nrole_arn = arn:aws:iam::1:role/os\nsource_profile = sso\nmfa_serial = arn:aws:iam::1:mfa/os\n\
-[profile sso-ghost]\nsso_session = nowhere\nsso_account_id = 1\nsso_role_name = Dev\n\
-[profile on-sso-ghost]\nrole_arn = arn:aws:iam::1:role/osg\nsource_profile = sso-ghost\n\
-[profile serial-a]\nrole_arn = arn:aws:iam::1:role/sa\nsource_profile = under-broken-ok\nmfa_serial = arn:aws:iam::1:mfa/a\n\
-[profile serial-b]\nrole_arn = arn:aws:iam::1:role/sb\nsource_profile = under-broken-ok\nmfa_serial = arn:aws:iam::1:mfa/b\n\
-[profile serial-none]\nrole_arn = arn:aws:iam::1:role/sn\nsource_profile = under-broken-ok\n\
-[profile under-broken-ok]\nrole_arn = arn:aws:iam::1:role/ubo\nsource_profile = plain\n\
-[profile plain]\naws_access_key_id = AKIAP\naws_secret_access_key = sp\n\
-[profile half]\naws_access_key_id = AKIAH\n\
-[profile on-half]\nrole_arn = arn:aws:iam::1:role/oh\nsource_profile = half\n\
-[profile keys-and-role]\nrole_arn = arn:aws:iam::1:role/kr\nsource_profile = plain\naws_access_key_id = AKIAK\naws_secret_access_key = sk\n\
-[profile on-keys-and-role]\nrole_arn = arn:aws:iam::1:role/okr\nsource_profile = keys-and-role\n";
-
     /// What `rows` knows of each profile's chain, from walking each chain
     /// (`try_resolve`) and from resolving them together: the same.
     /// Returns how many resolve.
@@ -320,7 +272,10 @@ mod tests {
     #[test]
     fn resolving_every_chain_together_gives_what_walking_each_gives() {
         // 20 of the 42 profiles resolve: the rest fail in every way there is.
-        assert_eq!(assert_every_chain_is_walked_alike(EDGES), 20);
+        assert_eq!(
+            assert_every_chain_is_walked_alike(resolve::tests::EDGES),
+            20
+        );
         for (shape, config) in shapes(300) {
             let resolved = assert_every_chain_is_walked_alike(&config);
             eprintln!("{shape}: {resolved} resolve");

@@ -3,6 +3,7 @@
 pub mod document;
 pub mod edit;
 pub mod profiles;
+pub mod scanned;
 
 use std::path::PathBuf;
 
@@ -10,6 +11,7 @@ use crate::context::Env;
 use crate::error::UsageError;
 pub use document::{Document, FileKind};
 pub use profiles::{Profile, Profiles};
+pub use scanned::Scanned;
 
 /// The two files, as found on disk (either may be missing), and their
 /// profiles.

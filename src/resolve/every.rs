@@ -133,6 +133,10 @@ impl<'a> EveryChain<'a> {
         let (settings, root, roles) = match link(self.profiles, chosen, true).ok()? {
             Link::NoCredentials => return None,
             Link::Root(root) => (own, Rc::new(root), None),
+            Link::OwnSource { step, root } => {
+                let roles = Rc::new(Roles { step, below: None });
+                (own, Rc::new(root), Some(roles))
+            }
             Link::Role { step, source } => {
                 let tail = self.tail(self.profiles.position(&source.name)?)?;
                 // The chosen profile met again on the way is a loop (as a
@@ -209,7 +213,8 @@ impl<'a> EveryChain<'a> {
                         })
                     })
                 }),
-                Some(Link::NoCredentials) | None => None,
+                // Only the chosen profile's role can use its own keys.
+                Some(Link::NoCredentials | Link::OwnSource { .. }) | None => None,
             };
             self.tails[index] = State::Done(tail.clone());
             bottom = tail;
