@@ -195,18 +195,41 @@ fn region(profiles: &Profiles, profile: &Profile) -> Result<Option<String>, Usag
     }
 }
 
-fn role_step(profile: &Profile, role_arn: &str) -> Result<RoleStep, UsageError> {
+/// A role step as the profile names it, borrowed from the profile (see
+/// [`StepRef::to_owned`]): listings keep thousands.
+#[derive(Debug, Clone, Copy)]
+pub struct StepRef<'a> {
+    pub profile: &'a Profile,
+    pub role_arn: &'a str,
+    pub session_name: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+    pub duration: i64,
+}
+
+impl StepRef<'_> {
+    pub fn to_owned(&self) -> RoleStep {
+        RoleStep {
+            profile: Some(self.profile.name.clone()),
+            role_arn: self.role_arn.to_string(),
+            session_name: self.session_name.map(str::to_string),
+            external_id: self.external_id.map(str::to_string),
+            duration: self.duration,
+        }
+    }
+}
+
+fn role_step<'a>(profile: &'a Profile, role_arn: &'a str) -> Result<StepRef<'a>, UsageError> {
     let duration = parse_seconds(profile, "duration_seconds")?.unwrap_or(DEFAULT_ROLE_SECONDS);
     check_duration(
         format_args!("profile `{}`: duration_seconds", profile.name),
         duration,
         ROLE_SECONDS,
     )?;
-    Ok(RoleStep {
-        profile: Some(profile.name.clone()),
-        role_arn: role_arn.to_string(),
-        session_name: profile.scalar("role_session_name")?.map(str::to_string),
-        external_id: profile.scalar("external_id")?.map(str::to_string),
+    Ok(StepRef {
+        profile,
+        role_arn,
+        session_name: profile.scalar("role_session_name")?,
+        external_id: profile.scalar("external_id")?,
         duration,
     })
 }
@@ -324,12 +347,12 @@ fn walk(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain,
         match link(profiles, current, visited.len() == 1)? {
             Link::Root(root) => break root,
             Link::OwnSource { step, root } => {
-                roles_top_down.push(step);
+                roles_top_down.push(step.to_owned());
                 break root;
             }
             Link::NoCredentials => return Err(no_credentials(current, &visited).into()),
             Link::Role { step, source } => {
-                roles_top_down.push(step);
+                roles_top_down.push(step.to_owned());
                 if visited.iter().any(|seen| std::ptr::eq(*seen, source)) {
                     let mut cycle: Vec<&str> = visited.iter().map(|p| p.name.as_str()).collect();
                     cycle.push(&source.name);
@@ -385,10 +408,13 @@ enum Link<'a> {
     /// The chain ends here, at these credentials.
     Root(Root),
     /// A role, assumed with the credentials of `source`'s chain.
-    Role { step: RoleStep, source: &'a Profile },
+    Role {
+        step: StepRef<'a>,
+        source: &'a Profile,
+    },
     /// A role assumed with this profile's own keys (`source_profile`
     /// names itself).
-    OwnSource { step: RoleStep, root: Root },
+    OwnSource { step: StepRef<'a>, root: Root },
     /// No credentials and no role (worded by the caller, which knows the
     /// way here).
     NoCredentials,

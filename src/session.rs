@@ -13,7 +13,7 @@ use crate::cache::{Cache, ENTRY_VERSION, Entry, EntryKind, Key};
 use crate::code::{CodeRequest, CodeSource};
 use crate::context::Clock;
 use crate::creds::Credentials;
-use crate::resolve::{Chain, Resolved, RoleStep, Roles, Root, session_name};
+use crate::resolve::{Chain, Resolved, Roles, Root, session_name};
 use crate::sts::{AssumeRoleRequest, AwsError, Sts};
 
 /// How many codes an interactive run may try before it gives up.
@@ -71,16 +71,21 @@ fn root_key(root: &Root, mfa_serial: Option<&str>) -> Key {
 }
 
 /// The key of a role assumed with the credentials under `parent`: each
-/// role's key holds its parent's, from the base up.
-fn step_key(parent: &Key, step: &RoleStep) -> Key {
+/// role's key holds its parent's, from the base up. A generated session
+/// name is not part of the key: it may hold the time.
+fn step_key(
+    parent: &Key,
+    role_arn: &str,
+    session_name: Option<&str>,
+    external_id: Option<&str>,
+) -> Key {
     Key::new(
         EntryKind::Role,
         &[
             &parent.id,
-            &step.role_arn,
-            // A generated session name is not part of the key: it may hold the time.
-            step.session_name.as_deref().unwrap_or(""),
-            step.external_id.as_deref().unwrap_or(""),
+            role_arn,
+            session_name.unwrap_or(""),
+            external_id.unwrap_or(""),
         ],
     )
 }
@@ -90,7 +95,12 @@ fn step_key(parent: &Key, step: &RoleStep) -> Key {
 pub fn role_key(chain: &Chain, index: usize) -> Key {
     let mut key = base_key(chain);
     for step in &chain.roles[..=index] {
-        key = step_key(&key, step);
+        key = step_key(
+            &key,
+            &step.role_arn,
+            step.session_name.as_deref(),
+            step.external_id.as_deref(),
+        );
     }
     key
 }
@@ -115,30 +125,35 @@ fn temporary_root_aside(root: &Root, key: impl FnOnce() -> Key) -> Option<Key> {
 /// chains that share a tail share its keys, each made once. An entry
 /// holds what it was made from, so that no address is reused meanwhile.
 #[derive(Default)]
-pub struct FinalKeys {
-    roots: HashMap<Shared<Root>, (Rc<Root>, Key)>,
-    roles: HashMap<Shared<Roles>, (Rc<Roles>, Key)>,
+pub struct FinalKeys<'a> {
+    roots: HashMap<Shared<'a, Root>, (Rc<Root>, Key)>,
+    roles: HashMap<Shared<'a, Roles<'a>>, (Rc<Roles<'a>>, Key)>,
 }
 
 /// A shared part of chains, by address, and the MFA device the chains'
 /// session is made under.
-type Shared<T> = (*const T, Option<String>);
+type Shared<'a, T> = (*const T, Option<&'a str>);
 
-impl FinalKeys {
-    pub fn final_key(&mut self, chain: &Resolved) -> Option<Key> {
-        let serial = chain.mfa_serial.as_deref();
+fn resolved_step_key(parent: &Key, roles: &Roles) -> Key {
+    let step = &roles.step;
+    step_key(parent, step.role_arn, step.session_name, step.external_id)
+}
+
+impl<'a> FinalKeys<'a> {
+    pub fn final_key(&mut self, chain: &Resolved<'a>) -> Option<Key> {
+        let serial = chain.mfa_serial;
         match &chain.roles {
             // The chosen profile's own step is not shared: not remembered.
             Some(top) => {
                 let parent = self.shared_key(&chain.root, top.below.as_ref(), serial);
-                Some(step_key(&parent, &top.step))
+                Some(resolved_step_key(&parent, top))
             }
             None => temporary_root_aside(&chain.root, || self.root_key(&chain.root, serial)),
         }
     }
 
-    fn root_key(&mut self, root: &Rc<Root>, serial: Option<&str>) -> Key {
-        let id = (Rc::as_ptr(root), serial.map(str::to_string));
+    fn root_key(&mut self, root: &Rc<Root>, serial: Option<&'a str>) -> Key {
+        let id = (Rc::as_ptr(root), serial);
         if let Some((_, key)) = self.roots.get(&id) {
             return key.clone();
         }
@@ -152,18 +167,18 @@ impl FinalKeys {
     fn shared_key(
         &mut self,
         root: &Rc<Root>,
-        roles: Option<&Rc<Roles>>,
-        serial: Option<&str>,
+        roles: Option<&Rc<Roles<'a>>>,
+        serial: Option<&'a str>,
     ) -> Key {
         let Some(roles) = roles else {
             return self.root_key(root, serial);
         };
-        let id = (Rc::as_ptr(roles), serial.map(str::to_string));
+        let id = (Rc::as_ptr(roles), serial);
         if let Some((_, key)) = self.roles.get(&id) {
             return key.clone();
         }
         let parent = self.shared_key(root, roles.below.as_ref(), serial);
-        let key = step_key(&parent, &roles.step);
+        let key = resolved_step_key(&parent, roles);
         self.roles.insert(id, (roles.clone(), key.clone()));
         key
     }

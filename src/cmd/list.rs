@@ -108,7 +108,7 @@ pub fn rows(profiles: &Profiles, cache: &Cache, now: i64) -> Vec<Row> {
                 ),
                 mfa_serial: chain
                     .as_ref()
-                    .and_then(|c| c.mfa_serial.clone())
+                    .and_then(|c| c.mfa_serial.map(str::to_string))
                     .or_else(|| own("mfa_serial")),
                 role_arn: own("role_arn"),
                 source_profile: own("source_profile"),
@@ -261,7 +261,8 @@ mod tests {
             });
             let together = chains.resolve(index).map(|chain| {
                 let key = keys.final_key(&chain).map(|k| k.id);
-                ((*chain.root).clone(), chain.mfa_serial, key)
+                let serial = chain.mfa_serial.map(str::to_string);
+                ((*chain.root).clone(), serial, key)
             });
             assert_eq!(walked, together, "profile {}", profile.name);
             resolved += usize::from(walked.is_some());

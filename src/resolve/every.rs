@@ -8,27 +8,25 @@
 
 use std::rc::Rc;
 
-use super::{
-    Link, MAX_CHAIN, RoleStep, Root, SESSION_SECONDS, check_duration, link, parse_seconds,
-};
+use super::{Link, MAX_CHAIN, Root, SESSION_SECONDS, StepRef, check_duration, link, parse_seconds};
 use crate::config::{Profile, Profiles};
 
 /// A chain's roles from the top (the one assumed last) down, shared by
 /// every chain that ends on the same tail.
 #[derive(Debug)]
-pub struct Roles {
-    pub step: RoleStep,
-    pub below: Option<Rc<Roles>>,
+pub struct Roles<'a> {
+    pub step: StepRef<'a>,
+    pub below: Option<Rc<Roles<'a>>>,
 }
 
 /// What a listing needs of a profile's chain.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub struct Resolved<'a> {
     pub root: Rc<Root>,
     /// The nearest `mfa_serial` on the chain, starting at the chosen profile.
-    pub mfa_serial: Option<String>,
+    pub mfa_serial: Option<&'a str>,
     /// `None` when the chain assumes no role.
-    pub roles: Option<Rc<Roles>>,
+    pub roles: Option<Rc<Roles<'a>>>,
 }
 
 /// A setting that applies from the nearest profile of the chain that sets
@@ -49,14 +47,14 @@ where
 /// The settings a profile gives its chain unless a profile above it on
 /// the chain sets them first: checked as `walk` checks them.
 #[derive(Clone)]
-struct Settings {
-    mfa_serial: Nearest<String>,
+struct Settings<'a> {
+    mfa_serial: Nearest<&'a str>,
     mfa_process: Nearest<()>,
     session_duration: Nearest<()>,
 }
 
-impl Settings {
-    fn own(profile: &Profile) -> Settings {
+impl<'a> Settings<'a> {
+    fn own(profile: &'a Profile) -> Settings<'a> {
         let session_duration = match parse_seconds(profile, "mfa_session_duration") {
             Ok(Some(seconds)) => check_duration("", seconds, SESSION_SECONDS)
                 .map(Some)
@@ -65,10 +63,7 @@ impl Settings {
             Err(_) => Err(()),
         };
         Settings {
-            mfa_serial: profile
-                .scalar("mfa_serial")
-                .map(|s| s.map(str::to_string))
-                .map_err(drop),
+            mfa_serial: profile.scalar("mfa_serial").map_err(drop),
             mfa_process: profile
                 .scalar("mfa_process")
                 .map(|s| s.map(drop))
@@ -77,7 +72,7 @@ impl Settings {
         }
     }
 
-    fn over(self, below: &Settings) -> Settings {
+    fn over(self, below: &Settings<'a>) -> Settings<'a> {
         Settings {
             mfa_serial: nearer(self.mfa_serial, &below.mfa_serial),
             mfa_process: nearer(self.mfa_process, &below.mfa_process),
@@ -91,27 +86,27 @@ impl Settings {
 }
 
 /// The chain from a profile followed as a source, down to its root.
-struct Tail {
+struct Tail<'a> {
     /// Profiles on it, this one included.
     len: usize,
     root: Rc<Root>,
-    settings: Settings,
-    roles: Option<Rc<Roles>>,
+    settings: Settings<'a>,
+    roles: Option<Rc<Roles<'a>>>,
 }
 
-enum State {
+enum State<'a> {
     Unvisited,
     /// Being followed: met again, the sources loop.
     Following,
     /// `None`: no chain through this profile resolves (a loop, more than
     /// [`MAX_CHAIN`] profiles, a missing source, an unusable value).
-    Done(Option<Rc<Tail>>),
+    Done(Option<Rc<Tail<'a>>>),
 }
 
 /// Resolves the profiles of `profiles`, each source followed once.
 pub struct EveryChain<'a> {
     profiles: &'a Profiles,
-    tails: Vec<State>,
+    tails: Vec<State<'a>>,
 }
 
 impl<'a> EveryChain<'a> {
@@ -124,7 +119,7 @@ impl<'a> EveryChain<'a> {
 
     /// The chain of the chosen profile `index` (of `profiles.list`), as
     /// `try_resolve` would give it: `None` when it does not resolve.
-    pub fn resolve(&mut self, index: usize) -> Option<Resolved> {
+    pub fn resolve(&mut self, index: usize) -> Option<Resolved<'a>> {
         let chosen = self.profiles.list.get(index)?;
         #[cfg(test)]
         super::WORK.with(|w| w.set(w.get() + 1));
@@ -166,12 +161,12 @@ impl<'a> EveryChain<'a> {
     /// followed in a loop, not by recursion (a chain may be 100,000
     /// profiles long), down to a tail already known, a root, or a loop;
     /// then the tails are built from the bottom up.
-    fn tail(&mut self, start: usize) -> Option<Rc<Tail>> {
+    fn tail(&mut self, start: usize) -> Option<Rc<Tail<'a>>> {
         let profiles = self.profiles;
         // The profiles followed, each with its settings and its link.
-        let mut path: Vec<(usize, Settings, Option<Link<'a>>)> = Vec::new();
+        let mut path: Vec<(usize, Settings<'a>, Option<Link<'a>>)> = Vec::new();
         let mut current = start;
-        let mut bottom: Option<Rc<Tail>> = loop {
+        let mut bottom: Option<Rc<Tail<'a>>> = loop {
             match &self.tails[current] {
                 State::Done(tail) => break tail.clone(),
                 State::Following => break None,
