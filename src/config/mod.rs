@@ -109,7 +109,12 @@ pub(crate) fn read_text(path: &std::path::Path) -> Result<Option<String>, UsageE
             );
         }
     }
-    let mut bytes = Vec::new();
+    // Sized from the file's length (a hint: a pipe has none), so that a
+    // large file is not copied each time the buffer grows.
+    let hint = file
+        .metadata()
+        .map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1));
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0) + 1);
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
