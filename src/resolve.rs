@@ -2,7 +2,11 @@
 //! device guards them, which roles to assume on the way (SPEC §2). Pure:
 //! it reads profiles and calls nothing.
 
-use crate::config::{Profile, Profiles};
+mod every;
+
+pub use every::{EveryChain, Resolved, Roles};
+
+use crate::config::{Profile, Profiles, Scanned};
 use crate::creds::Credentials;
 use crate::error::UsageError;
 
@@ -191,18 +195,41 @@ fn region(profiles: &Profiles, profile: &Profile) -> Result<Option<String>, Usag
     }
 }
 
-fn role_step(profile: &Profile, role_arn: &str) -> Result<RoleStep, UsageError> {
+/// A role step as the profile names it, borrowed from the profile (see
+/// [`StepRef::to_owned`]): listings keep thousands.
+#[derive(Debug, Clone, Copy)]
+pub struct StepRef<'a> {
+    pub profile: &'a Profile,
+    pub role_arn: &'a str,
+    pub session_name: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+    pub duration: i64,
+}
+
+impl StepRef<'_> {
+    pub fn to_owned(&self) -> RoleStep {
+        RoleStep {
+            profile: Some(self.profile.name.clone()),
+            role_arn: self.role_arn.to_string(),
+            session_name: self.session_name.map(str::to_string),
+            external_id: self.external_id.map(str::to_string),
+            duration: self.duration,
+        }
+    }
+}
+
+fn role_step<'a>(profile: &'a Profile, role_arn: &'a str) -> Result<StepRef<'a>, UsageError> {
     let duration = parse_seconds(profile, "duration_seconds")?.unwrap_or(DEFAULT_ROLE_SECONDS);
     check_duration(
         format_args!("profile `{}`: duration_seconds", profile.name),
         duration,
         ROLE_SECONDS,
     )?;
-    Ok(RoleStep {
-        profile: Some(profile.name.clone()),
-        role_arn: role_arn.to_string(),
-        session_name: profile.scalar("role_session_name")?.map(str::to_string),
-        external_id: profile.scalar("external_id")?.map(str::to_string),
+    Ok(StepRef {
+        profile,
+        role_arn,
+        session_name: profile.scalar("role_session_name")?,
+        external_id: profile.scalar("external_id")?,
         duration,
     })
 }
@@ -257,6 +284,30 @@ pub fn resolve(
     })
 }
 
+/// [`resolve`], merging only the profiles the chain uses (see
+/// [`Scanned`]): each source joins when the walk names it. An error is
+/// worded from every profile, as `resolve` words it.
+pub fn resolve_scanned(
+    files: &Scanned,
+    name: &str,
+    overrides: &Overrides,
+) -> Result<Chain, UsageError> {
+    let mut wanted: Vec<String> = vec![name.to_string()];
+    loop {
+        let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let profiles = files.profiles_of(&names);
+        match walk(&profiles, name, overrides) {
+            Ok(chain) => return Ok(chain),
+            Err(Unresolved::MissingSource { source, .. })
+                if wanted.len() <= MAX_CHAIN && !wanted.contains(&source) && files.has(&source) =>
+            {
+                wanted.push(source);
+            }
+            Err(_) => return resolve(&files.all()?, name, overrides),
+        }
+    }
+}
+
 /// Follows `source_profile` from `name` to the root, at most
 /// [`MAX_CHAIN`] profiles: a loop, or a longer chain, is refused before
 /// anything is called.
@@ -293,87 +344,27 @@ fn walk(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain,
             )?;
             session_duration = Some(seconds);
         }
-        let first = visited.len() == 1;
-        let keys = static_keys(profiles, current)?;
-        // Keys in the files first, else the key store's.
-        let stored = current.stored_keys.filter(|_| keys.is_none());
-        // In a source profile, static keys win over a role (as botocore and
-        // the Rust SDK read it); in the chosen profile, the role wins.
-        let role_arn = current
-            .scalar("role_arn")?
-            .filter(|_| first || (keys.is_none() && stored.is_none()));
-        if let Some(role_arn) = role_arn {
-            roles_top_down.push(role_step(current, role_arn)?);
-            let Some(source) = current.scalar("source_profile")? else {
-                return Err(no_role_source(current).into());
-            };
-            if source == current.name {
-                // A role profile may name itself as the source of its keys.
-                match (keys, stored) {
-                    (Some(credentials), _) => {
-                        break Root::Keys {
-                            profile: current.name.clone(),
-                            credentials,
-                        };
-                    }
-                    (None, Some(backend)) => {
-                        break Root::Stored {
-                            profile: current.name.clone(),
-                            backend,
-                        };
-                    }
-                    (None, None) => {
-                        return Err(UsageError::new(format!(
-                            "profile `{}` names itself as source_profile but holds no keys",
-                            current.name
-                        ))
-                        .into());
-                    }
+        match link(profiles, current, visited.len() == 1)? {
+            Link::Root(root) => break root,
+            Link::OwnSource { step, root } => {
+                roles_top_down.push(step.to_owned());
+                break root;
+            }
+            Link::NoCredentials => return Err(no_credentials(current, &visited).into()),
+            Link::Role { step, source } => {
+                roles_top_down.push(step.to_owned());
+                if visited.iter().any(|seen| std::ptr::eq(*seen, source)) {
+                    let mut cycle: Vec<&str> = visited.iter().map(|p| p.name.as_str()).collect();
+                    cycle.push(&source.name);
+                    return Err(UsageError::new(format!(
+                        "source_profile loop: {}",
+                        cycle.join(" -> ")
+                    ))
+                    .into());
                 }
+                current = source;
             }
-            let Some(next) = profiles.get(source) else {
-                return Err(Unresolved::MissingSource {
-                    from: current.name.clone(),
-                    source: source.to_string(),
-                });
-            };
-            if visited.iter().any(|seen| std::ptr::eq(*seen, next)) {
-                let mut cycle: Vec<&str> = visited.iter().map(|p| p.name.as_str()).collect();
-                cycle.push(source);
-                return Err(UsageError::new(format!(
-                    "source_profile loop: {}",
-                    cycle.join(" -> ")
-                ))
-                .into());
-            }
-            current = next;
-            continue;
         }
-        if let Some(credentials) = keys {
-            break Root::Keys {
-                profile: current.name.clone(),
-                credentials,
-            };
-        }
-        if let Some(backend) = stored {
-            break Root::Stored {
-                profile: current.name.clone(),
-                backend,
-            };
-        }
-        if let Some(sso) = crate::sso::from_profile(profiles, current)? {
-            break Root::Sso {
-                profile: current.name.clone(),
-                sso,
-            };
-        }
-        if let Some(command) = current.scalar("credential_process")? {
-            break Root::Process {
-                profile: current.name.clone(),
-                command: command.to_string(),
-            };
-        }
-        return Err(no_credentials(current, &visited).into());
     };
 
     let mut roles: Vec<RoleStep> = roles_top_down.into_iter().rev().collect();
@@ -410,6 +401,99 @@ fn walk(profiles: &Profiles, name: &str, overrides: &Overrides) -> Result<Chain,
         roles,
         region: region(profiles, chosen)?,
     })
+}
+
+/// Where one profile of a chain leads, by its own keys alone.
+enum Link<'a> {
+    /// The chain ends here, at these credentials.
+    Root(Root),
+    /// A role, assumed with the credentials of `source`'s chain.
+    Role {
+        step: StepRef<'a>,
+        source: &'a Profile,
+    },
+    /// A role assumed with this profile's own keys (`source_profile`
+    /// names itself).
+    OwnSource { step: StepRef<'a>, root: Root },
+    /// No credentials and no role (worded by the caller, which knows the
+    /// way here).
+    NoCredentials,
+}
+
+/// The part of a chain that `current` decides: its role and source, or the
+/// root it holds. `first`: the chosen profile, where a role wins over
+/// static keys (in a source profile the keys win, as botocore and the Rust
+/// SDK read it). No loop or length check: the caller follows the sources.
+fn link<'a>(
+    profiles: &'a Profiles,
+    current: &'a Profile,
+    first: bool,
+) -> Result<Link<'a>, Unresolved> {
+    let keys = static_keys(profiles, current)?;
+    // Keys in the files first, else the key store's.
+    let stored = current.stored_keys.filter(|_| keys.is_none());
+    let role_arn = current
+        .scalar("role_arn")?
+        .filter(|_| first || (keys.is_none() && stored.is_none()));
+    if let Some(role_arn) = role_arn {
+        let step = role_step(current, role_arn)?;
+        let Some(source) = current.scalar("source_profile")? else {
+            return Err(no_role_source(current).into());
+        };
+        if source == current.name {
+            // A role profile may name itself as the source of its keys.
+            let root = match (keys, stored) {
+                (Some(credentials), _) => Root::Keys {
+                    profile: current.name.clone(),
+                    credentials,
+                },
+                (None, Some(backend)) => Root::Stored {
+                    profile: current.name.clone(),
+                    backend,
+                },
+                (None, None) => {
+                    return Err(UsageError::new(format!(
+                        "profile `{}` names itself as source_profile but holds no keys",
+                        current.name
+                    ))
+                    .into());
+                }
+            };
+            return Ok(Link::OwnSource { step, root });
+        }
+        let Some(next) = profiles.get(source) else {
+            return Err(Unresolved::MissingSource {
+                from: current.name.clone(),
+                source: source.to_string(),
+            });
+        };
+        return Ok(Link::Role { step, source: next });
+    }
+    if let Some(credentials) = keys {
+        return Ok(Link::Root(Root::Keys {
+            profile: current.name.clone(),
+            credentials,
+        }));
+    }
+    if let Some(backend) = stored {
+        return Ok(Link::Root(Root::Stored {
+            profile: current.name.clone(),
+            backend,
+        }));
+    }
+    if let Some(sso) = crate::sso::from_profile(profiles, current)? {
+        return Ok(Link::Root(Root::Sso {
+            profile: current.name.clone(),
+            sso,
+        }));
+    }
+    if let Some(command) = current.scalar("credential_process")? {
+        return Ok(Link::Root(Root::Process {
+            profile: current.name.clone(),
+            command: command.to_string(),
+        }));
+    }
+    Ok(Link::NoCredentials)
 }
 
 fn too_long(chosen: &Profile, visited: &[&Profile]) -> UsageError {
@@ -476,21 +560,19 @@ pub fn kind(profiles: &Profiles, profile: &Profile) -> &'static str {
     let chain = profile
         .get_single("role_arn")
         .and_then(|_| try_resolve(profiles, &profile.name));
-    kind_with_chain(profile, chain.as_ref())
+    kind_with_chain(profile, chain.map(|c| c.mfa_serial.is_some()))
 }
 
-/// `kind`, for a caller that has resolved the profile already (`None`
-/// when it does not resolve).
-pub fn kind_with_chain(profile: &Profile, chain: Option<&Chain>) -> &'static str {
+/// `kind`, for a caller that has resolved the profile already:
+/// `chain_has_mfa` tells whether its chain has an MFA device on the way
+/// (`None` when it does not resolve).
+pub fn kind_with_chain(profile: &Profile, chain_has_mfa: Option<bool>) -> &'static str {
     let has = |k: &str| profile.get_single(k).is_some();
     if has("sso_start_url") || has("sso_session") {
         return "sso";
     }
     if has("role_arn") {
-        let mfa = match chain {
-            Some(chain) => chain.mfa_serial.is_some(),
-            None => has("mfa_serial"),
-        };
+        let mfa = chain_has_mfa.unwrap_or_else(|| has("mfa_serial"));
         return if mfa { "mfa-role" } else { "role" };
     }
     if has("aws_access_key_id") || profile.stored_keys.is_some() {
@@ -540,10 +622,135 @@ pub fn session_name(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::document::{FileKind, parse};
     use std::path::Path;
+
+    /// Profiles in every way a chain can resolve or fail: keys that win
+    /// in a source and lose in the chosen profile, a loop back to the
+    /// chosen profile through them, self-sourced roles, settings that a
+    /// nearer profile sets first (unusable further down), chains of 32
+    /// and 33, missing sources, every kind of root.
+    pub(crate) const EDGES: &str = "\
+[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\naws_access_key_id = AKIAA\naws_secret_access_key = sa\n\
+[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n\
+[profile self]\nrole_arn = arn:aws:iam::1:role/self\nsource_profile = self\naws_access_key_id = AKIAS\naws_secret_access_key = ss\n\
+[profile self-bare]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = self-bare\n\
+[profile user]\naws_access_key_id = AKIAU\naws_secret_access_key = su\nmfa_serial = arn:aws:iam::1:mfa/u\n\
+[profile temp]\naws_access_key_id = ASIAT\naws_secret_access_key = st\naws_session_token = tok\n\
+[profile on-temp]\nrole_arn = arn:aws:iam::1:role/t\nsource_profile = temp\n\
+[profile broken-serial]\nrole_arn = arn:aws:iam::1:role/bs\nsource_profile = user\nmfa_serial = arn:one\n  two\n\
+[profile over-broken]\nrole_arn = arn:aws:iam::1:role/ob\nsource_profile = broken-serial\nmfa_serial = arn:aws:iam::1:mfa/ob\n\
+[profile under-broken]\nrole_arn = arn:aws:iam::1:role/ub\nsource_profile = broken-serial\n\
+[profile bad-session]\nrole_arn = arn:aws:iam::1:role/bd\nsource_profile = user\nmfa_session_duration = 5\n\
+[profile over-bad-session]\nrole_arn = arn:aws:iam::1:role/obd\nsource_profile = bad-session\nmfa_session_duration = 3600\n\
+[profile under-bad-session]\nrole_arn = arn:aws:iam::1:role/ubd\nsource_profile = bad-session\n\
+[profile not-a-number]\nrole_arn = arn:aws:iam::1:role/n\nsource_profile = user\nmfa_session_duration = soon\n\
+[profile bad-process]\nrole_arn = arn:aws:iam::1:role/bp\nsource_profile = user\nmfa_process = one\n  two\n\
+[profile over-bad-process]\nrole_arn = arn:aws:iam::1:role/obp\nsource_profile = bad-process\nmfa_process = echo 123456\n\
+[profile bad-duration]\nrole_arn = arn:aws:iam::1:role/bdu\nsource_profile = user\nduration_seconds = 60\n\
+[profile on-bad-duration]\nrole_arn = arn:aws:iam::1:role/obdu\nsource_profile = bad-duration\n\
+[profile bad-region]\nrole_arn = arn:aws:iam::1:role/br\nsource_profile = user\nregion = not a region\n\
+[profile on-bad-region]\nrole_arn = arn:aws:iam::1:role/obr\nsource_profile = bad-region\nregion = eu-west-1\n\
+[profile ghost-source]\nrole_arn = arn:aws:iam::1:role/g\nsource_profile = ghost\n\
+[profile on-ghost]\nrole_arn = arn:aws:iam::1:role/og\nsource_profile = ghost-source\n\
+[profile no-source]\nrole_arn = arn:aws:iam::1:role/ns\n\
+[profile nothing]\nregion = eu-west-1\n\
+[profile on-nothing]\nrole_arn = arn:aws:iam::1:role/on\nsource_profile = nothing\n\
+[profile process]\ncredential_process = /bin/keys\n\
+[profile on-process]\nrole_arn = arn:aws:iam::1:role/op\nsource_profile = process\nexternal_id = ext\nrole_session_name = me\n\
+[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n\
+[profile on-sso]\nrole_arn = arn:aws:iam::1:role/os\nsource_profile = sso\nmfa_serial = arn:aws:iam::1:mfa/os\n\
+[profile sso-ghost]\nsso_session = nowhere\nsso_account_id = 1\nsso_role_name = Dev\n\
+[profile on-sso-ghost]\nrole_arn = arn:aws:iam::1:role/osg\nsource_profile = sso-ghost\n\
+[profile serial-a]\nrole_arn = arn:aws:iam::1:role/sa\nsource_profile = under-broken-ok\nmfa_serial = arn:aws:iam::1:mfa/a\n\
+[profile serial-b]\nrole_arn = arn:aws:iam::1:role/sb\nsource_profile = under-broken-ok\nmfa_serial = arn:aws:iam::1:mfa/b\n\
+[profile serial-none]\nrole_arn = arn:aws:iam::1:role/sn\nsource_profile = under-broken-ok\n\
+[profile under-broken-ok]\nrole_arn = arn:aws:iam::1:role/ubo\nsource_profile = plain\n\
+[profile plain]\naws_access_key_id = AKIAP\naws_secret_access_key = sp\n\
+[profile half]\naws_access_key_id = AKIAH\n\
+[profile on-half]\nrole_arn = arn:aws:iam::1:role/oh\nsource_profile = half\n\
+[profile keys-and-role]\nrole_arn = arn:aws:iam::1:role/kr\nsource_profile = plain\naws_access_key_id = AKIAK\naws_secret_access_key = sk\n\
+[profile on-keys-and-role]\nrole_arn = arn:aws:iam::1:role/okr\nsource_profile = keys-and-role\n";
+
+    /// Profiles whose sections are spread over both files, repeated,
+    /// continued, and the two `default` sections (the prefixed one wins).
+    const SPREAD: &str = "\
+[default]\nrole_arn = arn:aws:iam::1:role/ignored\n\
+[profile default]\nrole_arn = arn:aws:iam::1:role/def\nsource_profile = spread\n\
+[profile spread]\nmfa_serial = arn:aws:iam::1:mfa/first\nregion = eu-west-1\n\
+[profile other]\nregion = us-east-1\n\
+[profile spread]\nmfa_serial = arn:aws:iam::1:mfa/second\nmfa_process = one\n  two\n\
+[profile continued]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = spread\nexternal_id =\n  a = b\n";
+
+    const SPREAD_CREDENTIALS: &str = "\u{feff}[spread]\naws_access_key_id = AKIASPREAD\naws_secret_access_key = s\n\
+[other]\naws_access_key_id = AKIAO\n\
+[spread]\naws_secret_access_key = s2\n";
+
+    /// Each profile resolved from its chain's profiles alone, and from
+    /// every profile: the same chain, or the same error word for word.
+    fn assert_scanned_alike(config: &str, credentials: &str) {
+        let files = Scanned::new(
+            Some((config.to_string(), "config".into())),
+            Some((credentials.to_string(), "credentials".into())),
+            vec![("stored-only".to_string(), "file")],
+        )
+        .unwrap();
+        let all = files.all().unwrap();
+        let names: Vec<String> = all.names().map(str::to_string).collect();
+        for name in names.iter().map(String::as_str).chain(["ghost", "spred"]) {
+            for overrides in [
+                Overrides::default(),
+                Overrides {
+                    role_arn: Some("arn:aws:iam::1:role/extra".into()),
+                    duration: Some(7200),
+                },
+            ] {
+                let alone = resolve_scanned(&files, name, &overrides).map_err(|e| e.0);
+                let whole = resolve(&all, name, &overrides).map_err(|e| e.0);
+                assert_eq!(alone, whole, "profile {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_chain_resolves_alike_from_its_own_profiles_and_from_all() {
+        assert_scanned_alike(EDGES, "");
+        assert_scanned_alike(SPREAD, SPREAD_CREDENTIALS);
+        let long = chain_of(40);
+        let config: String = long
+            .list
+            .iter()
+            .filter(|p| p.name != "p0")
+            .map(|p| {
+                format!(
+                    "[profile {}]\nrole_arn = {}\nsource_profile = {}\n",
+                    p.name,
+                    p.get("role_arn").unwrap(),
+                    p.get("source_profile").unwrap()
+                )
+            })
+            .collect();
+        assert_scanned_alike(
+            &config,
+            "[p0]\naws_access_key_id = AKIA0\naws_secret_access_key = s0\n",
+        );
+    }
+
+    #[test]
+    fn a_malformed_line_in_another_profile_is_still_an_error() {
+        let config = "[profile good]\naws_access_key_id = AKIAG\naws_secret_access_key = s\n[profile bad]\nno equals sign here\n";
+        let e = Scanned::new(
+            Some((config.to_string(), "config".into())),
+            None,
+            Vec::new(),
+        )
+        .err()
+        .unwrap();
+        assert!(e.0.contains("config line 5"), "{e}");
+    }
 
     fn profiles(config: &str, credentials: &str) -> Profiles {
         let c = parse(config, Path::new("config"), FileKind::Config).unwrap();

@@ -4,13 +4,16 @@
 //! assumed from it without a code, each cached; every cache miss taken under
 //! the entry's lock and checked again, so that concurrent runs make one call.
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::cache::{Cache, ENTRY_VERSION, Entry, EntryKind, Key};
 use crate::code::{CodeRequest, CodeSource};
 use crate::context::Clock;
 use crate::creds::Credentials;
-use crate::resolve::{Chain, Root, session_name};
+use crate::resolve::{Chain, Resolved, Roles, Root, session_name};
 use crate::sts::{AssumeRoleRequest, AwsError, Sts};
 
 /// How many codes an interactive run may try before it gives up.
@@ -55,37 +58,52 @@ fn root_identity(root: &Root) -> String {
 
 /// The key of the session made from the root keys.
 pub fn base_key(chain: &Chain) -> Key {
-    if let Root::Sso { .. } = chain.root {
-        return Key::new(EntryKind::Sso, &[&root_identity(&chain.root)]);
+    root_key(&chain.root, chain.mfa_serial.as_deref())
+}
+
+/// The key of the session made from `root`'s keys under `mfa_serial`.
+fn root_key(root: &Root, mfa_serial: Option<&str>) -> Key {
+    if let Root::Sso { .. } = root {
+        return Key::new(EntryKind::Sso, &[&root_identity(root)]);
     }
-    let kind = if chain.mfa_serial.is_some() {
+    let kind = if mfa_serial.is_some() {
         EntryKind::MfaSession
     } else {
         EntryKind::Session
     };
+    Key::new(kind, &[&root_identity(root), mfa_serial.unwrap_or("")])
+}
+
+/// The key of a role assumed with the credentials under `parent`: each
+/// role's key holds its parent's, from the base up. A generated session
+/// name is not part of the key: it may hold the time.
+fn step_key(
+    parent: &Key,
+    role_arn: &str,
+    session_name: Option<&str>,
+    external_id: Option<&str>,
+) -> Key {
     Key::new(
-        kind,
+        EntryKind::Role,
         &[
-            &root_identity(&chain.root),
-            chain.mfa_serial.as_deref().unwrap_or(""),
+            &parent.id,
+            role_arn,
+            session_name.unwrap_or(""),
+            external_id.unwrap_or(""),
         ],
     )
 }
 
-/// The key of the `index`th role of the chain: each role's key holds its
-/// parent's, from the base up (a loop: no recursion over the chain).
+/// The key of the `index`th role of the chain (a loop: no recursion over
+/// the chain).
 pub fn role_key(chain: &Chain, index: usize) -> Key {
     let mut key = base_key(chain);
     for step in &chain.roles[..=index] {
-        key = Key::new(
-            EntryKind::Role,
-            &[
-                &key.id,
-                &step.role_arn,
-                // A generated session name is not part of the key: it may hold the time.
-                step.session_name.as_deref().unwrap_or(""),
-                step.external_id.as_deref().unwrap_or(""),
-            ],
+        key = step_key(
+            &key,
+            &step.role_arn,
+            step.session_name.as_deref(),
+            step.external_id.as_deref(),
         );
     }
     key
@@ -97,9 +115,76 @@ pub fn final_key(chain: &Chain) -> Option<Key> {
     if !chain.roles.is_empty() {
         return Some(role_key(chain, chain.roles.len() - 1));
     }
-    match &chain.root {
+    temporary_root_aside(&chain.root, || base_key(chain))
+}
+
+fn temporary_root_aside(root: &Root, key: impl FnOnce() -> Key) -> Option<Key> {
+    match root {
         Root::Keys { credentials, .. } if !credentials.is_long_term() => None,
-        _ => Some(base_key(chain)),
+        _ => Some(key()),
+    }
+}
+
+/// [`final_key`] of many chains resolved together ([`crate::resolve::EveryChain`]): the
+/// chains that share a tail share its keys, each made once. An entry
+/// holds what it was made from, so that no address is reused meanwhile.
+#[derive(Default)]
+pub struct FinalKeys<'a> {
+    roots: HashMap<Shared<'a, Root>, (Rc<Root>, Key)>,
+    roles: HashMap<Shared<'a, Roles<'a>>, (Rc<Roles<'a>>, Key)>,
+}
+
+/// A shared part of chains, by address, and the MFA device the chains'
+/// session is made under.
+type Shared<'a, T> = (*const T, Option<&'a str>);
+
+fn resolved_step_key(parent: &Key, roles: &Roles) -> Key {
+    let step = &roles.step;
+    step_key(parent, step.role_arn, step.session_name, step.external_id)
+}
+
+impl<'a> FinalKeys<'a> {
+    pub fn final_key(&mut self, chain: &Resolved<'a>) -> Option<Key> {
+        let serial = chain.mfa_serial;
+        match &chain.roles {
+            // The chosen profile's own step is not shared: not remembered.
+            Some(top) => {
+                let parent = self.shared_key(&chain.root, top.below.as_ref(), serial);
+                Some(resolved_step_key(&parent, top))
+            }
+            None => temporary_root_aside(&chain.root, || self.root_key(&chain.root, serial)),
+        }
+    }
+
+    fn root_key(&mut self, root: &Rc<Root>, serial: Option<&'a str>) -> Key {
+        let id = (Rc::as_ptr(root), serial);
+        if let Some((_, key)) = self.roots.get(&id) {
+            return key.clone();
+        }
+        let key = root_key(root, serial);
+        self.roots.insert(id, (root.clone(), key.clone()));
+        key
+    }
+
+    /// The key of the credentials `roles` ends in (the root's when none):
+    /// recursive, over at most `MAX_CHAIN` roles.
+    fn shared_key(
+        &mut self,
+        root: &Rc<Root>,
+        roles: Option<&Rc<Roles<'a>>>,
+        serial: Option<&'a str>,
+    ) -> Key {
+        let Some(roles) = roles else {
+            return self.root_key(root, serial);
+        };
+        let id = (Rc::as_ptr(roles), serial);
+        if let Some((_, key)) = self.roles.get(&id) {
+            return key.clone();
+        }
+        let parent = self.shared_key(root, roles.below.as_ref(), serial);
+        let key = resolved_step_key(&parent, roles);
+        self.roles.insert(id, (roles.clone(), key.clone()));
+        key
     }
 }
 

@@ -80,10 +80,10 @@ pub struct RootKeys {
 }
 
 pub fn root_keys(profile: Option<&str>, env: &Env) -> Result<RootKeys> {
-    let profiles = crate::config::load(env)?.profiles;
+    let files = crate::config::Scanned::load(env)?;
     let name = resolve::select_profile(profile, env);
     crate::session::check_process_loop(env, &name)?;
-    let chain = resolve::resolve(&profiles, &name, &Overrides::default())?;
+    let chain = resolve::resolve_scanned(&files, &name, &Overrides::default())?;
     let credentials = fetch_root(env, &chain.root)?;
     Ok(RootKeys {
         profile: name,
@@ -193,15 +193,15 @@ fn obtain(
     codes: &mut dyn CodeSource,
     renew_chain: bool,
 ) -> Result<Session> {
-    let files = crate::config::load(env)?;
-    let profiles = files.profiles;
+    // Every line is checked; only the chain's profiles are built.
+    let files = crate::config::Scanned::load(env)?;
     let name = resolve::select_profile(profile, env);
     crate::session::check_process_loop(env, &name)?;
     let overrides = Overrides {
         role_arn: args.role_arn.clone(),
         duration: args.duration,
     };
-    let chain = resolve::resolve(&profiles, &name, &overrides)?;
+    let chain = resolve::resolve_scanned(&files, &name, &overrides)?;
     let may_sign_in = codes.may_sign_in();
     let cache = match chain.root {
         // Another run may be signing in for the same SSO credentials.

@@ -3,6 +3,7 @@
 pub mod document;
 pub mod edit;
 pub mod profiles;
+pub mod scanned;
 
 use std::path::PathBuf;
 
@@ -10,6 +11,7 @@ use crate::context::Env;
 use crate::error::UsageError;
 pub use document::{Document, FileKind};
 pub use profiles::{Profile, Profiles};
+pub use scanned::Scanned;
 
 /// The two files, as found on disk (either may be missing), and their
 /// profiles.
@@ -107,7 +109,12 @@ pub(crate) fn read_text(path: &std::path::Path) -> Result<Option<String>, UsageE
             );
         }
     }
-    let mut bytes = Vec::new();
+    // Sized from the file's length (a hint: a pipe has none), so that a
+    // large file is not copied each time the buffer grows.
+    let hint = file
+        .metadata()
+        .map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1));
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0) + 1);
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot)?;

@@ -223,6 +223,22 @@ impl Profiles {
         Ok(profiles)
     }
 
+    /// The profiles of lines already scanned (see `super::scanned`), with
+    /// the paths of the files they come from.
+    pub(super) fn from_lines<'a, C, K>(
+        config: Option<impl Fn() -> C>,
+        credentials: Option<impl Fn() -> K>,
+        paths: [Option<PathBuf>; 2],
+    ) -> Result<Profiles, ParseError>
+    where
+        C: Iterator<Item = Result<(usize, ItemRef<'a>), ParseError>>,
+        K: Iterator<Item = Result<(usize, ItemRef<'a>), ParseError>>,
+    {
+        let mut profiles = Profiles::merge_files(config, credentials)?;
+        profiles.paths = paths;
+        Ok(profiles)
+    }
+
     /// Where a value was set, as parse errors say it: `~/.aws/config line 3`.
     pub fn place(&self, origin: Origin) -> String {
         let (path, name) = match origin.file {
@@ -365,6 +381,11 @@ impl Profiles {
                 self.list.len() - 1
             }
         }
+    }
+
+    /// Where the profile `name` is in `list`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
     }
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
